@@ -44,3 +44,30 @@ export type UnpublishReason =
   | "unsupported_codec"
   | "eost_timeout"
   | "shutdown";
+
+import type { MediaInfo } from "../kmp/types.ts";
+
+/** Identity of a track as the control events describe it (built once per track, spec §6.3). */
+export type TrackIdentity = {
+  /** `tc_url + "/" + name + "/" + ("video"|"audio")` */
+  inputId: string;
+  /** The pre-rendered `"input_type":"rtmp","rtmp":{...}` fragment, compact JSON, keys in reference order. */
+  rtmpInfoJson: string;
+};
+
+/**
+ * What a KMP track needs from the controller. Implemented by src/control on top of fetch;
+ * each call performs the reference's retries (kmp_ctrl_retries × kmp_ctrl_retry_interval)
+ * and rejects with a CtrlError only after the last attempt failed (or when `signal` aborts).
+ */
+export interface TrackControl {
+  /** Whether a republish URL is configured (no URL ⇒ upstream errors are never recovered). */
+  readonly canRepublish: boolean;
+  publish(mediaInfo: MediaInfo, signal: AbortSignal): Promise<PublishAnswer>;
+  republish(
+    req: { upstreamId: string; channelId: string; trackId: string; mediaInfo: MediaInfo },
+    signal: AbortSignal,
+  ): Promise<RepublishAnswer>;
+  /** Fire-and-forget, one attempt, response ignored; no-op when no unpublish URL is configured. */
+  unpublish(reason: UnpublishReason): void;
+}

@@ -1,0 +1,17 @@
+/**
+ * rtmp-kmp: an RTMP ingest that forwards every published track to KMP upstreams.
+ * Library exports; the program entry is src/cli.ts.
+ */
+export { main } from "./src/main.ts";
+export { IngestServer } from "./src/server/server.ts";
+export type { Config } from "./src/config/types.ts";
+export { loadConfig, parseNginxConf, parseJsonConfig, defaultConfig } from "./src/config/index.ts";
+export { getRuntime } from "./src/runtime/detect.ts";
+export type { Conn, Listener, Runtime } from "./src/runtime/types.ts";
+export { Logger } from "./src/log/logger.ts";
+export { CodedError, RtmpError, KmpError, CtrlError, ConfigError } from "./src/errors.ts";
+export { ChunkDecoder } from "./src/rtmp/chunk-decoder.ts";
+export { RtmpDemuxer } from "./src/rtmp/demuxer.ts";
+export { KmpMuxer } from "./src/kmp/muxer.ts";
+export { KmpTrack } from "./src/kmp/track.ts";
+export type { KmpFrame, MediaInfo } from "./src/kmp/types.ts";

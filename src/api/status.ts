@@ -1,0 +1,132 @@
+import { mediaInfoJson } from "../codec/media-info-json.ts";
+import type { RtmpSession } from "../rtmp/session.ts";
+import type { RtmpStream } from "../rtmp/stream.ts";
+import type { IngestServer, TrackEntry } from "../server/server.ts";
+import { VERSION } from "../version.ts";
+import { fixed2, Raw, SPLICE as RTMP_INFO } from "./json.ts";
+
+/** Status tree objects in the reference's key order (spec §7.2, fixture s01 api/). */
+
+export function versionFields(server: IngestServer, rtmp: boolean): Record<string, unknown> {
+  const v: Record<string, unknown> = {
+    version: VERSION.version,
+    nginx_version: VERSION.nginx_version,
+  };
+  if (rtmp) v.rtmp_version = VERSION.rtmp_version;
+  v.compiler = VERSION.compiler;
+  v.built = VERSION.built;
+  v.pid = server.runtime.pid();
+  v.uptime = Math.floor((Date.now() - server.startedMs) / 1000);
+  return v;
+}
+
+export function upstreamObject(u: ReturnType<TrackEntry["track"]["stats"]>["upstreams"][number]): Record<string, unknown> {
+  return {
+    id: u.id,
+    remote_addr: u.remoteAddr,
+    local_addr: u.localAddr,
+    connection: u.connection,
+    required: u.required,
+    resume_from: u.resumeFrom,
+    sent_bytes: u.sentBytes,
+    position: u.position,
+    acked_frames: u.ackedFrames,
+    acked_bytes: u.ackedBytes,
+    auto_acked_frames: u.autoAckedFrames,
+  };
+}
+
+export function trackObject(entry: TrackEntry, withId: boolean): Record<string, unknown> {
+  const s = entry.track.stats();
+  const o: Record<string, unknown> = {};
+  if (withId) o.kmp_out_id = entry.track.id;
+  o.input_id = s.inputId;
+  o.channel_id = s.channelId;
+  o.track_id = s.trackId;
+  o.mem_left = s.memLeft;
+  o.mem_limit = s.memLimit;
+  o.last_timestamp = entry.stream.tracks[entry.media]?.converter.lastTimestampMs ?? s.lastTimestampMs ?? 0;
+  o.last_created = new Raw(String(s.lastCreated));
+  o.sent_frames = s.sentFrames;
+  o.sent_key_frames = s.sentKeyFrames;
+  o.written = s.written;
+  o.bitrate = s.bitrate;
+  o.frame_rate = fixed2(s.frameRate);
+  // `"input_type":"rtmp","rtmp":{…}` is pre-rendered once per track
+  o[RTMP_INFO] = new Raw(entry.track.identity.rtmpInfoJson);
+  o.media_info = s.mediaInfo ? new Raw(mediaInfoJson(s.mediaInfo)) : new Raw("{}");
+  o.upstreams = s.upstreams.map(upstreamObject);
+  return o;
+}
+
+
+export function streamObject(server: IngestServer, stream: RtmpStream): Record<string, unknown> {
+  const now = Date.now();
+  const tracks: Record<string, unknown> = {};
+  for (const media of ["video", "audio"] as const) {
+    const st = stream.tracks[media];
+    if (!st) continue;
+    const entry = server.tracks.get(st.track.id);
+    if (entry) tracks[media] = trackObject(entry, true);
+  }
+  const pub = stream.publish;
+  return {
+    name: pub?.name ?? "",
+    args: pub?.args ?? "",
+    type: pub?.type ?? "",
+    bw_in: stream.bytesIn.bps(now),
+    bytes_in: stream.bytesIn.bytes,
+    bw_in_audio: stream.bytesInAudio.bps(now),
+    bytes_in_audio: stream.bytesInAudio.bytes,
+    bw_in_video: stream.bytesInVideo.bps(now),
+    bytes_in_video: stream.bytesInVideo.bytes,
+    bw_out: 0,
+    bytes_out: 0,
+    uptime: Math.floor((now - stream.createdMs) / 1000),
+    tracks,
+  };
+}
+
+export function sessionObject(server: IngestServer, s: RtmpSession): Record<string, unknown> {
+  const streams = [...s.streams.values()].filter((st) => st.live).sort((a, b) => a.id - b.id);
+  return {
+    flashver: s.flashver,
+    swf_url: s.swfUrl,
+    tc_url: s.tcUrl,
+    page_url: s.pageUrl,
+    type3_ext_ts: s.type3ExtTs,
+    remote_addr: s.remoteAddr,
+    uptime: Math.floor((Date.now() - s.acceptedMs) / 1000),
+    connection: s.connection,
+    streams: streams.map((st) => streamObject(server, st)),
+  };
+}
+
+export function rtmpKmpRoot(server: IngestServer): Record<string, unknown> {
+  const now = Date.now();
+  return {
+    ...versionFields(server, true),
+    naccepted: server.naccepted,
+    bw_in: server.bytesIn.bps(now),
+    bytes_in: server.bytesIn.bytes,
+    bw_out: server.bytesOut.bps(now),
+    bytes_out: server.bytesOut.bytes,
+    servers: server.servers.map((state) => ({
+      applications: state.config.applications.map((app) => ({
+        name: app.name,
+        sessions: server.appSessions(state, app).sort((a, b) => a.connection - b.connection).map((s) => sessionObject(server, s)),
+      })),
+    })),
+  };
+}
+
+export function kmpOutTracks(server: IngestServer): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  const ids = [...server.tracks.keys()].sort((a, b) => Number(a) - Number(b));
+  for (const id of ids) o[id] = trackObject(server.tracks.get(id)!, false);
+  return o;
+}
+
+export function kmpOutRoot(server: IngestServer): Record<string, unknown> {
+  return { ...versionFields(server, false), tracks: kmpOutTracks(server) };
+}

@@ -1,0 +1,590 @@
+import type { ApplicationConfig, ServerConfig } from "../config/types.ts";
+import { connectBody, rtmpInfoJson } from "../control/events.ts";
+import { connectCallback } from "../control/connect.ts";
+import { createTrackControl } from "../control/track-control.ts";
+import type { ControlClient } from "../control/client.ts";
+import type { UnpublishReason } from "../control/types.ts";
+import { CodedError, RtmpError } from "../errors.ts";
+import { TrackConverter } from "../flv/track-converter.ts";
+import { KmpTrack } from "../kmp/track.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Conn, Runtime } from "../runtime/types.ts";
+import { RateMeter } from "../server/rate.ts";
+import type { RtmpMessage } from "./chunk-decoder.ts";
+import { decodeCommand, normalizeApp, parseConnect, parsePublish, splitNameArgs } from "./commands.ts";
+import { RtmpDemuxer } from "./demuxer.ts";
+import { HandshakeServer } from "./handshake.ts";
+import * as out from "./messages.ts";
+import { RtmpStream, type MediaKind } from "./stream.ts";
+
+/** What the session needs from the server that owns it. */
+export interface SessionHost {
+  readonly runtime: Runtime;
+  readonly log: Logger;
+  readonly control: ControlClient;
+  nextConnectionId(): number;
+  nowMs(): number;
+  /** The session sent `connect` for an application: list it there (API). */
+  attach(session: RtmpSession): void;
+  detach(session: RtmpSession): void;
+  /** Live-layer name registry for `sandbox off` (spec §1.9): false when the name is taken. */
+  claimName(app: ApplicationConfig, name: string, session: RtmpSession): boolean;
+  releaseName(app: ApplicationConfig, name: string, session: RtmpSession): void;
+  /** A KMP track was created / destroyed (kmp-out API registry). */
+  trackOpened(track: KmpTrack, session: RtmpSession, stream: RtmpStream, media: MediaKind): void;
+  trackClosed(track: KmpTrack): void;
+  countBytesIn(n: number): void;
+  countBytesOut(n: number): void;
+  /** Access log line at session end. */
+  sessionEnded(session: RtmpSession): void;
+}
+
+type SessionState = "handshake" | "connected" | "closing" | "closed";
+
+/** Reasons a session ends, for the log and the access log. */
+export type CloseCause = { reason: UnpublishReason; message: string; code?: string };
+
+/**
+ * One RTMP client connection: handshake, chunk demux, commands, streams and their KMP tracks.
+ * Spec §1 (transport and commands), §2-4 via the FLV converter, §9 (teardown).
+ */
+export class RtmpSession {
+  readonly connection: number;
+  readonly conn: Conn;
+  readonly server: ServerConfig;
+  readonly acceptedMs: number;
+  readonly remoteAddr: string;
+  app: ApplicationConfig | null = null;
+  appName = "";
+  flashver = "";
+  swfUrl = "";
+  tcUrl = "";
+  pageUrl = "";
+  objectEncoding = 0;
+  connected = false;
+  state: SessionState = "handshake";
+  /** First command seen (`publish`, `play`, …) for the access log. */
+  command = "";
+  lastPublishName = "";
+  lastPublishArgs = "";
+  readonly bytesIn: RateMeter;
+  bytesOut = 0;
+  readonly streams = new Map<number, RtmpStream>();
+  closeCause: CloseCause | null = null;
+
+  private readonly host: SessionHost;
+  private readonly log: Logger;
+  private writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  private outChunkSize = 128;
+  private demuxer: RtmpDemuxer | null = null;
+  private ackWindow = 0;
+  private lastAckBytes = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly abort = new AbortController();
+  private kmpError = false;
+  private connectPending = false;
+  private inAv = false;
+  private writeChain: Promise<void> = Promise.resolve();
+
+  constructor(host: SessionHost, conn: Conn, server: ServerConfig) {
+    this.host = host;
+    this.conn = conn;
+    this.server = server;
+    this.connection = host.nextConnectionId();
+    this.acceptedMs = host.nowMs();
+    this.bytesIn = new RateMeter(this.acceptedMs);
+    const ra = conn.remoteAddr;
+    this.remoteAddr = ra.hostname.includes(":") ? `[${ra.hostname}]:${ra.port}` : `${ra.hostname}:${ra.port}`;
+    this.log = host.log.child({ session: this.connection, client: this.remoteAddr });
+  }
+
+  /** Peer IP without port (the `addr` of publish/unpublish bodies, spec §6.3). */
+  get remoteIp(): string {
+    return this.conn.remoteAddr.hostname;
+  }
+
+  get type3ExtTs(): "on" | "off" | "unknown" {
+    return this.demuxer ? this.demuxer.decoder.type3ExtTs : "unknown";
+  }
+
+  /** Runs the session to its end; never throws. */
+  async run(): Promise<void> {
+    this.log.debug("accepted");
+    this.writer = this.conn.writable.getWriter();
+    this.armIdle();
+    if (this.server.timeout > 0) {
+      this.handshakeTimer = setTimeout(() => {
+        this.fail(new RtmpError("RTMP_ERR_HANDSHAKE_TIMEOUT", `handshake not completed within ${this.server.timeout} ms`));
+      }, this.server.timeout);
+    }
+    const reader = this.conn.readable.getReader();
+    try {
+      const rest = await this.handshake(reader);
+      if (rest === null) return; // closed during the handshake
+      clearTimeout(this.handshakeTimer!);
+      this.handshakeTimer = null;
+      this.state = "connected";
+      await this.pump(reader, rest);
+      if (this.state === "connected") this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection" });
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  private async handshake(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array | null> {
+    const hs = new HandshakeServer();
+    for (;;) {
+      if (this.state !== "handshake") return null;
+      const { value, done } = await reader.read();
+      if (done) {
+        this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection during the handshake" });
+        return null;
+      }
+      this.countIn(value.byteLength);
+      const r = hs.push(value);
+      for (const b of r.send) this.send(b);
+      if (r.done) return r.rest ?? new Uint8Array(0);
+    }
+  }
+
+  private async pump(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array): Promise<void> {
+    const demuxer = new RtmpDemuxer({
+      maxMessage: this.server.max_message,
+      maxStreams: this.server.max_streams,
+      type3ExtTs: this.server.type3_ext_ts,
+    });
+    this.demuxer = demuxer;
+    const session = this;
+    const source = new ReadableStream<Uint8Array>({
+      start(c) {
+        if (first.byteLength > 0) c.enqueue(first);
+      },
+      async pull(c) {
+        const { value, done } = await reader.read();
+        if (done) c.close();
+        else {
+          session.countIn(value.byteLength);
+          c.enqueue(value);
+        }
+      },
+      cancel() {
+        return reader.cancel();
+      },
+    }, { highWaterMark: 0 });
+    const messages = source.pipeThrough(demuxer, { signal: this.abort.signal }).getReader();
+    try {
+      for (;;) {
+        const { value, done } = await messages.read();
+        if (done || this.state !== "connected") break;
+        this.onMessage(value);
+        this.maybeAck();
+      }
+    } finally {
+      messages.releaseLock();
+    }
+  }
+
+  private countIn(n: number): void {
+    this.bytesIn.add(n, this.host.nowMs());
+    this.host.countBytesIn(n);
+  }
+
+  // ---- outgoing ----------------------------------------------------------------------------
+
+  private send(bytes: Uint8Array): void {
+    const w = this.writer;
+    if (!w || this.state === "closed") return;
+    this.bytesOut += bytes.byteLength;
+    this.host.countBytesOut(bytes.byteLength);
+    this.writeChain = w.write(bytes).catch(() => {
+      // write failures surface as a read error/EOF too; the read loop ends the session
+    });
+  }
+
+  private maybeAck(): void {
+    if (this.ackWindow <= 0 || !this.demuxer) return;
+    const received = this.demuxer.decoder.bytesReceived;
+    if (received - this.lastAckBytes >= this.ackWindow) {
+      this.lastAckBytes = received;
+      this.send(out.ack(received >>> 0));
+    }
+  }
+
+  // ---- incoming ----------------------------------------------------------------------------
+
+  private onMessage(msg: RtmpMessage): void {
+    switch (msg.type) {
+      case 3: // acknowledgement
+      case 6: // set peer bandwidth
+      case 1: // set chunk size (applied by the decoder)
+      case 2: // abort
+        return;
+      case 5:
+        if (msg.payload.byteLength >= 4) {
+          const p = msg.payload;
+          this.ackWindow = ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
+        }
+        return;
+      case 4:
+        this.onUserControl(msg.payload);
+        return;
+      case 8:
+      case 9:
+        this.onAudioVideo(msg);
+        return;
+      case 15:
+      case 18:
+        this.onData(msg);
+        return;
+      case 17:
+      case 20:
+        this.onCommand(msg);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onUserControl(p: Uint8Array): void {
+    if (p.byteLength < 6) return;
+    const event = (p[0] << 8) | p[1];
+    const value = ((p[2] << 24) | (p[3] << 16) | (p[4] << 8) | p[5]) >>> 0;
+    if (event === 6) this.send(out.pingResponse(value));
+  }
+
+  private streamOf(msid: number): RtmpStream | null {
+    return this.streams.get(msid) ?? null;
+  }
+
+  private onData(msg: RtmpMessage): void {
+    let cmd;
+    try {
+      cmd = decodeCommand(msg);
+    } catch (err) {
+      this.log.warn(`metadata ignored: ${(err as Error).message}`);
+      return;
+    }
+    const name = cmd.name;
+    if (name !== "@setDataFrame" && name !== "onMetaData") return;
+    const stream = this.streamOf(msg.msid);
+    if (!stream) throw new RtmpError("RTMP_ERR_NO_STREAM", `metadata on message stream ${msg.msid} that was not created`);
+    stream.codec.onMetadata(cmd.all);
+  }
+
+  private onCommand(msg: RtmpMessage): void {
+    const cmd = decodeCommand(msg);
+    const name = cmd.name.toLowerCase();
+    if (!this.command && name !== "connect" && name !== "createstream" && name !== "releasestream" && name !== "fcpublish") {
+      this.command = cmd.name;
+    }
+    switch (name) {
+      case "connect":
+        this.onConnect(cmd.transId, cmd.args);
+        return;
+      case "createstream":
+        this.onCreateStream(cmd.transId);
+        return;
+      case "fcpublish": {
+        const streamName = typeof cmd.args[1] === "string" ? cmd.args[1] : "";
+        this.send(out.onFCPublish(cmd.transId, streamName, this.outChunkSize));
+        return;
+      }
+      case "publish":
+        this.onPublish(msg.msid, cmd.args);
+        return;
+      case "deletestream": {
+        const id = typeof cmd.args[1] === "number" ? cmd.args[1] : 0;
+        this.closeStream(id, true);
+        return;
+      }
+      case "closestream":
+        this.closeStream(msg.msid, false);
+        return;
+      case "play":
+      case "play2":
+        throw new RtmpError("RTMP_ERR_PLAY", `'${cmd.name}' refused: this server only accepts publishers`);
+      case "@setdataframe":
+      case "onmetadata":
+        this.onData(msg);
+        return;
+      default:
+        return; // releaseStream, FCUnpublish, getStreamLength, _checkbw, unknown: no reply
+    }
+  }
+
+  private onConnect(transId: number, args: unknown[]): void {
+    if (this.connectPending) throw new RtmpError("RTMP_ERR_DUPLICATE_CONNECT", "second connect while the first is pending");
+    if (this.connected) throw new RtmpError("RTMP_ERR_DUPLICATE_CONNECT", "duplicate connect");
+    const c = parseConnect(args);
+    const appName = normalizeApp(c.app);
+    const app = this.server.applications.find((a) => a.name === appName);
+    if (!app) throw new RtmpError("RTMP_ERR_UNKNOWN_APP", `application '${appName}' not found`);
+    this.app = app;
+    this.appName = appName;
+    this.flashver = c.flashVer;
+    this.swfUrl = c.swfUrl;
+    this.tcUrl = c.tcUrl;
+    this.pageUrl = c.pageUrl;
+    this.objectEncoding = c.objectEncoding;
+    this.host.attach(this);
+    if (!app.kmp_ctrl_connect_url) {
+      this.acceptConnect(transId);
+      return;
+    }
+    this.connectPending = true;
+    const body = connectBody({
+      app: appName,
+      flashver: this.flashver,
+      swfUrl: this.swfUrl,
+      tcUrl: this.tcUrl,
+      pageUrl: this.pageUrl,
+      addr: this.remoteAddr,
+      connection: this.connection,
+    });
+    connectCallback({
+      url: app.kmp_ctrl_connect_url,
+      config: app,
+      body,
+      signal: this.abort.signal,
+      client: this.host.control,
+      log: this.log,
+    }).then((res) => {
+      this.connectPending = false;
+      if (this.state !== "connected") return;
+      if (res.ok) this.acceptConnect(transId);
+      else this.rejectConnect(transId, res.description);
+    }, (err) => {
+      this.connectPending = false;
+      if (this.state === "connected") this.fail(err);
+    });
+  }
+
+  private acceptConnect(transId: number): void {
+    if (this.connected) throw new RtmpError("RTMP_ERR_DUPLICATE_CONNECT", "duplicate connect");
+    this.connected = true;
+    this.send(out.windowAckSize(this.server.ack_window));
+    this.send(out.setPeerBandwidth(this.server.ack_window, 2));
+    this.send(out.setChunkSize(this.server.chunk_size));
+    this.outChunkSize = this.server.chunk_size;
+    this.send(out.connectResult(transId, this.objectEncoding, this.outChunkSize));
+    this.log.info(`connect app='${this.appName}' tc_url='${this.tcUrl}' flashver='${this.flashver}'`);
+  }
+
+  private rejectConnect(transId: number, description: string): void {
+    this.log.info(`connect rejected by the controller: '${description}'`);
+    this.outChunkSize = this.server.chunk_size;
+    for (const b of out.connectRejected(transId, description, this.server.chunk_size)) this.send(b);
+    // The reference leaves the socket open (idle timer); we close once the rejection is written.
+    this.writeChain.then(() => this.shutdown({ reason: "rtmp_disconnect", message: "connect rejected" }));
+  }
+
+  private onCreateStream(transId: number): void {
+    let id = 1;
+    while (this.streams.has(id)) id++;
+    if (id >= this.server.max_streams) {
+      throw new RtmpError("RTMP_ERR_TOO_MANY_STREAMS", `no free message stream id below max_streams ${this.server.max_streams}`);
+    }
+    const stream = new RtmpStream(id, this.host.nowMs());
+    this.streams.set(id, stream);
+    this.send(out.createStreamResult(transId, id, this.outChunkSize));
+  }
+
+  private onPublish(msid: number, args: unknown[]): void {
+    const stream = this.streamOf(msid);
+    if (!stream) throw new RtmpError("RTMP_ERR_NO_STREAM", `publish on message stream ${msid} that was not created`);
+    const app = this.app;
+    if (!app) throw new RtmpError("RTMP_ERR_NOT_CONNECTED", "publish before connect");
+    const p = parsePublish(args);
+    const { name, args: qs } = splitNameArgs(p.name);
+    this.lastPublishName = name;
+    this.lastPublishArgs = qs;
+    stream.app = app;
+    stream.publishing = true;
+    if (app.kmp_ctrl_publish_url) stream.publish = { name, args: qs, type: p.type };
+    this.log.info(`publish name='${name}' args='${qs}' type='${p.type}' stream=${msid}`);
+    if (app.live) {
+      const liveName = app.sandbox ? `${this.connection}/${name}` : name;
+      if (!this.host.claimName(app, liveName, this)) {
+        this.send(out.onStatus(msid, "error", "NetStream.Publish.BadName", "Already publishing", this.outChunkSize));
+      } else {
+        stream.live = true;
+        stream.liveName = liveName;
+        this.send(out.onStatus(msid, "status", "NetStream.Publish.Start", "Start publishing", this.outChunkSize));
+      }
+    }
+    for (const rule of app.access) {
+      if (!rule.publish) continue;
+      if (rule.addr === "all" || rule.addr === this.remoteIp) {
+        if (!rule.allow) throw new RtmpError("RTMP_ERR_ACCESS", `publish denied for ${this.remoteIp}`);
+        break;
+      }
+    }
+  }
+
+  // ---- audio / video -----------------------------------------------------------------------
+
+  private onAudioVideo(msg: RtmpMessage): void {
+    const stream = this.streamOf(msg.msid);
+    if (!stream) throw new RtmpError("RTMP_ERR_NO_STREAM", `media on message stream ${msg.msid} that was not created`);
+    const now = this.host.nowMs();
+    const n = msg.payload.byteLength;
+    stream.bytesIn.add(n, now);
+    const video = msg.type === 9;
+    (video ? stream.bytesInVideo : stream.bytesInAudio).add(n, now);
+    // codec layer first (spec §0: codec parser → live → KMP)
+    if (video) stream.codec.onVideo(msg.payload);
+    else stream.codec.onAudio(msg.payload);
+    if (!stream.publish || !stream.app) return;
+    this.armIdle();
+    const media: MediaKind = video ? "video" : "audio";
+    let st = stream.tracks[media];
+    if (!st) st = this.createTrack(stream, media);
+    if (st.track.state === "inactive" || st.track.state === "closed") return;
+    this.inAv = true;
+    try {
+      const r = st.converter.convert(msg.payload, msg.timestamp, st.track.createdNow);
+      if (r.kind !== "frame") return;
+      if (r.mediaInfo) st.track.writeMediaInfo(r.mediaInfo);
+      st.track.writeFrame(r.frame);
+    } catch (err) {
+      const reason: UnpublishReason = err instanceof CodedError && err.code === "RTMP_ERR_UNSUPPORTED_CODEC"
+        ? "unsupported_codec"
+        : err instanceof CodedError && err.code.startsWith("KMP_ERR_MEM")
+        ? "alloc_failed"
+        : "rtmp_bad_data";
+      st.track.setReason(reason);
+      this.kmpError = true;
+      throw err;
+    } finally {
+      this.inAv = false;
+    }
+  }
+
+  private createTrack(stream: RtmpStream, media: MediaKind): { converter: TrackConverter; track: KmpTrack } {
+    const app = stream.app!;
+    const pub = stream.publish!;
+    const identity = {
+      inputId: `${this.tcUrl}/${pub.name}/${media}`,
+      rtmpInfoJson: rtmpInfoJson({
+        app: this.appName,
+        flashver: this.flashver,
+        swfUrl: this.swfUrl,
+        tcUrl: this.tcUrl,
+        pageUrl: this.pageUrl,
+        addr: this.remoteIp,
+        connection: this.connection,
+        name: pub.name,
+        type: pub.type,
+        args: pub.args,
+      }),
+    };
+    const log = this.log.child({ stream: stream.id, track: media });
+    const control = createTrackControl({ config: app, identity, client: this.host.control, log });
+    const track: KmpTrack = new KmpTrack({
+      mediaType: media,
+      config: app,
+      runtime: this.host.runtime,
+      control,
+      log,
+      identity,
+      onError: (reason: UnpublishReason) => {
+        log.warn(`track failed (${reason}); closing the RTMP connection`);
+        queueMicrotask(() =>
+          this.shutdown({
+            reason: this.inAv ? "rtmp_kmp_error" : "rtmp_disconnect",
+            message: `KMP track ${media} of stream ${stream.id} failed: ${reason}`,
+          })
+        );
+      },
+      onClosed: () => this.host.trackClosed(track),
+    });
+    const converter = new TrackConverter({
+      mediaType: media,
+      timescale: app.kmp_timescale,
+      audioSyncMarginMs: app.kmp_audio_sync_margin,
+      state: stream.codec,
+    });
+    const st = { converter, track };
+    stream.tracks[media] = st;
+    this.host.trackOpened(track, this, stream, media);
+    return st;
+  }
+
+  // ---- teardown ----------------------------------------------------------------------------
+
+  /** deleteStream / closeStream (spec §9): detach the tracks with `rtmp_close`. */
+  private closeStream(id: number, free: boolean): void {
+    const stream = this.streams.get(id);
+    if (!stream) return;
+    this.endStream(stream, "rtmp_close");
+    if (stream.publishing) {
+      this.send(out.onStatus(id, "status", "NetStream.Unpublish.Success", "Stop publishing", this.outChunkSize));
+      stream.publishing = false;
+    }
+    if (free) this.streams.delete(id);
+  }
+
+  private endStream(stream: RtmpStream, reason: UnpublishReason): void {
+    stream.publish = null;
+    for (const media of ["video", "audio"] as const) {
+      const st = stream.tracks[media];
+      if (st) {
+        stream.tracks[media] = null;
+        st.track.detach(reason);
+      }
+    }
+    if (stream.live && stream.app) {
+      this.host.releaseName(stream.app, stream.liveName, this);
+      stream.live = false;
+    }
+  }
+
+  private armIdle(): void {
+    const ms = this.server.kmp_idle_timeout;
+    if (ms <= 0) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.shutdown({ reason: "rtmp_disconnect", message: `idle for ${ms} ms (kmp_idle_timeout)`, code: "RTMP_ERR_IDLE" });
+    }, ms);
+  }
+
+  /** Ends the session because of an error (coded errors are logged with their code). */
+  fail(err: unknown): void {
+    const code = err instanceof CodedError ? err.code : "RTMP_ERR_INTERNAL";
+    const message = err instanceof Error ? err.message : String(err);
+    this.shutdown({ reason: this.kmpError ? "rtmp_kmp_error" : "rtmp_disconnect", message, code });
+  }
+
+  /** Closes the connection and detaches every stream (spec §9 connection close). */
+  shutdown(cause: CloseCause): void {
+    if (this.state === "closed" || this.state === "closing") return;
+    this.state = "closing";
+    this.closeCause = cause;
+    if (cause.code) this.log.warn(`session closed: ${cause.code}: ${cause.message}`);
+    else this.log.info(`session closed: ${cause.message}`);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.idleTimer = this.handshakeTimer = null;
+    if (this.connected || this.app) this.host.detach(this);
+    const reason: UnpublishReason = this.kmpError ? "rtmp_kmp_error" : cause.reason === "rtmp_close" ? "rtmp_close" : "rtmp_disconnect";
+    const ids = [...this.streams.keys()].sort((a, b) => a - b);
+    for (const id of ids) this.endStream(this.streams.get(id)!, reason);
+    this.abort.abort();
+    this.state = "closed";
+    const w = this.writer;
+    this.writer = null;
+    if (w) {
+      // let queued replies (e.g. a rejection) go out, then close
+      this.writeChain.finally(() => {
+        try {
+          w.releaseLock();
+        } catch { /* ignore */ }
+        this.conn.close();
+      });
+    } else this.conn.close();
+    this.host.sessionEnded(this);
+  }
+}

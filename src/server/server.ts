@@ -1,0 +1,182 @@
+import type { ApplicationConfig, Config, ServerConfig } from "../config/types.ts";
+import { ControlClient } from "../control/client.ts";
+import type { KmpTrack } from "../kmp/track.ts";
+import type { Logger } from "../log/logger.ts";
+import { RtmpSession, type SessionHost } from "../rtmp/session.ts";
+import type { MediaKind, RtmpStream } from "../rtmp/stream.ts";
+import type { HttpServer, Listener, Runtime } from "../runtime/types.ts";
+import { RateMeter } from "./rate.ts";
+
+/** A KMP track as the kmp-out API lists it. */
+export type TrackEntry = { track: KmpTrack; session: RtmpSession; stream: RtmpStream; media: MediaKind };
+
+/** Per `server{}` block: its config and the sessions of each application. */
+export type ServerState = {
+  config: ServerConfig;
+  sessions: Map<ApplicationConfig, Set<RtmpSession>>;
+  names: Map<ApplicationConfig, Map<string, RtmpSession>>;
+};
+
+export type IngestServerOptions = {
+  config: Config;
+  runtime: Runtime;
+  log: Logger;
+  /** Called once per ended session (access log). */
+  onSessionEnd?: (session: RtmpSession) => void;
+};
+
+/**
+ * The ingest server: accepts RTMP on every `listen`, runs a session per connection and keeps the
+ * registries the management API reads.
+ */
+export class IngestServer implements SessionHost {
+  readonly config: Config;
+  readonly runtime: Runtime;
+  readonly log: Logger;
+  readonly control = new ControlClient();
+  readonly startedMs = Date.now();
+  readonly servers: ServerState[];
+  readonly tracks = new Map<string, TrackEntry>();
+  readonly sessions = new Set<RtmpSession>();
+  naccepted = 0;
+  readonly bytesIn: RateMeter;
+  readonly bytesOut: RateMeter;
+  private connectionIds = 0;
+  private listeners: Listener[] = [];
+  private readonly sessionServer = new Map<RtmpSession, ServerState>();
+  private readonly onSessionEnd?: (session: RtmpSession) => void;
+  private readonly running = new Set<Promise<void>>();
+  httpServers: HttpServer[] = [];
+
+  constructor(opts: IngestServerOptions) {
+    this.config = opts.config;
+    this.runtime = opts.runtime;
+    this.log = opts.log;
+    this.onSessionEnd = opts.onSessionEnd;
+    this.bytesIn = new RateMeter(this.startedMs);
+    this.bytesOut = new RateMeter(this.startedMs);
+    this.servers = opts.config.servers.map((config) => ({
+      config,
+      sessions: new Map(config.applications.map((a) => [a, new Set<RtmpSession>()])),
+      names: new Map(config.applications.map((a) => [a, new Map<string, RtmpSession>()])),
+    }));
+  }
+
+  /** Binds every RTMP listen address; resolves once all are listening. */
+  async start(): Promise<void> {
+    for (const state of this.servers) {
+      for (const l of state.config.listen) {
+        const listener = await this.runtime.listen({ hostname: l.hostname, port: l.port });
+        this.listeners.push(listener);
+        this.log.notice(`rtmp listening on ${fmtAddr(listener.addr.hostname, listener.addr.port)}`);
+        void this.acceptLoop(listener, state);
+      }
+    }
+  }
+
+  /** Actual bound RTMP addresses (port 0 resolved). */
+  get addresses(): { hostname: string; port: number }[] {
+    return this.listeners.map((l) => l.addr);
+  }
+
+  private async acceptLoop(listener: Listener, state: ServerState): Promise<void> {
+    try {
+      for await (const conn of listener) {
+        this.naccepted++;
+        try {
+          conn.setNoDelay(true);
+        } catch { /* not all sockets support it */ }
+        const session = new RtmpSession(this, conn, state.config);
+        this.sessions.add(session);
+        this.sessionServer.set(session, state);
+        const p = session.run().catch((err) => this.log.error(`session ${session.connection} crashed: ${err}`));
+        this.running.add(p);
+        void p.finally(() => this.running.delete(p));
+      }
+    } catch (err) {
+      this.log.error(`accept loop ended: ${err}`);
+    }
+  }
+
+  /** Stops accepting new connections. */
+  stopAccepting(): void {
+    for (const l of this.listeners) {
+      try {
+        l.close();
+      } catch { /* already closed */ }
+    }
+    this.listeners = [];
+  }
+
+  /** Graceful stop: stop accepting, end every session (eost + unpublish), wait up to `graceMs`. */
+  async stop(graceMs = 15_000): Promise<void> {
+    this.stopAccepting();
+    for (const s of [...this.sessions]) s.shutdown({ reason: "rtmp_disconnect", message: "server shutting down" });
+    const deadline = Date.now() + graceMs;
+    while (this.tracks.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const t of [...this.tracks.values()]) t.track.close("shutdown");
+    for (const h of this.httpServers) await h.close().catch(() => {});
+  }
+
+  // ---- SessionHost -------------------------------------------------------------------------
+
+  nextConnectionId(): number {
+    return ++this.connectionIds;
+  }
+  nowMs(): number {
+    return Date.now();
+  }
+  attach(session: RtmpSession): void {
+    const state = this.sessionServer.get(session);
+    if (state && session.app) state.sessions.get(session.app)?.add(session);
+  }
+  detach(session: RtmpSession): void {
+    const state = this.sessionServer.get(session);
+    if (state && session.app) state.sessions.get(session.app)?.delete(session);
+  }
+  claimName(app: ApplicationConfig, name: string, session: RtmpSession): boolean {
+    const state = this.sessionServer.get(session);
+    const names = state?.names.get(app);
+    if (!names) return true;
+    const owner = names.get(name);
+    if (owner && owner !== session) return false;
+    if (owner === session) return false; // second publish of the same name on one session (sandbox)
+    names.set(name, session);
+    return true;
+  }
+  releaseName(app: ApplicationConfig, name: string, session: RtmpSession): void {
+    const names = this.sessionServer.get(session)?.names.get(app);
+    if (names && names.get(name) === session) names.delete(name);
+  }
+  trackOpened(track: KmpTrack, session: RtmpSession, stream: RtmpStream, media: MediaKind): void {
+    this.tracks.set(track.id, { track, session, stream, media });
+  }
+  trackClosed(track: KmpTrack): void {
+    this.tracks.delete(track.id);
+  }
+  countBytesIn(n: number): void {
+    this.bytesIn.add(n, Date.now());
+  }
+  countBytesOut(n: number): void {
+    this.bytesOut.add(n, Date.now());
+  }
+  sessionEnded(session: RtmpSession): void {
+    this.sessions.delete(session);
+    this.sessionServer.delete(session);
+    this.onSessionEnd?.(session);
+  }
+
+  /** Finds a live session by connection id (API DELETE). */
+  findSession(connection: number): RtmpSession | null {
+    for (const s of this.sessions) if (s.connection === connection && s.app) return s;
+    return null;
+  }
+
+  appSessions(state: ServerState, app: ApplicationConfig): RtmpSession[] {
+    return [...(state.sessions.get(app) ?? [])];
+  }
+}
+
+export function fmtAddr(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
