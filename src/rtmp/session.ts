@@ -10,6 +10,7 @@ import { KmpTrack } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { RateMeter } from "../server/rate.ts";
+import type { AmfValue } from "./amf0.ts";
 import type { RtmpMessage } from "./chunk-decoder.ts";
 import { decodeCommand, normalizeApp, parseConnect, parsePublish, splitNameArgs } from "./commands.ts";
 import { RtmpDemuxer } from "./demuxer.ts";
@@ -315,7 +316,7 @@ export class RtmpSession {
     }
   }
 
-  private onConnect(transId: number, args: unknown[]): void {
+  private onConnect(transId: number, args: AmfValue[]): void {
     if (this.connectPending) throw new RtmpError("RTMP_ERR_DUPLICATE_CONNECT", "second connect while the first is pending");
     if (this.connected) throw new RtmpError("RTMP_ERR_DUPLICATE_CONNECT", "duplicate connect");
     const c = parseConnect(args);
@@ -392,7 +393,7 @@ export class RtmpSession {
     this.send(out.createStreamResult(transId, id, this.outChunkSize));
   }
 
-  private onPublish(msid: number, args: unknown[]): void {
+  private onPublish(msid: number, args: AmfValue[]): void {
     const stream = this.streamOf(msid);
     if (!stream) throw new RtmpError("RTMP_ERR_NO_STREAM", `publish on message stream ${msid} that was not created`);
     const app = this.app;

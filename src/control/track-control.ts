@@ -1,0 +1,86 @@
+import * as v from "valibot";
+import type { TrackConfig } from "../config/types.ts";
+import { CtrlError } from "../errors.ts";
+import type { MediaInfo } from "../kmp/types.ts";
+import type { Logger } from "../log/logger.ts";
+import { ControlClient, retry, sleep } from "./client.ts";
+import { publishBody, republishBody, unpublishBody } from "./events.ts";
+import { decodeBase64, parseKmpUrl, PublishAnswerSchema, RepublishAnswerSchema } from "./schemas.ts";
+import type { PublishAnswer, RepublishAnswer, TrackControl, TrackIdentity, UnpublishReason } from "./types.ts";
+
+function checkCode(o: { code: string; message?: string }): void {
+  if (o.code.toLowerCase() !== "ok") {
+    throw new CtrlError("CTRL_ERR_CODE", `code '${o.code}'${o.message ? `: ${o.message}` : ""}`);
+  }
+}
+
+function schemaError(issues: v.BaseIssue<unknown>[]): CtrlError {
+  const i = issues[0];
+  const path = i.path?.map((p) => String(p.key)).join(".") ?? "";
+  return new CtrlError("CTRL_ERR_BAD_RESPONSE", `invalid answer${path ? ` at ${path}` : ""}: ${i.message}`);
+}
+
+/** The controller calls of one track: publish/republish with the reference's retries, unpublish once. */
+export function createTrackControl(opts: {
+  config: TrackConfig;
+  identity: TrackIdentity;
+  client?: ControlClient;
+  log: Logger;
+  sleep?: typeof sleep;
+}): TrackControl {
+  const { config: c, identity, log } = opts;
+  const client = opts.client ?? new ControlClient();
+  const post = (url: string, body: string, signal?: AbortSignal) =>
+    client.post(url, body, {
+      timeoutMs: c.kmp_ctrl_timeout,
+      readTimeoutMs: c.kmp_ctrl_read_timeout,
+      bufferSize: c.kmp_ctrl_buffer_size,
+      headers: c.kmp_ctrl_add_header,
+      signal,
+    });
+  const retries = { retries: c.kmp_ctrl_retries, intervalMs: c.kmp_ctrl_retry_interval, sleep: opts.sleep };
+
+  return {
+    canRepublish: !!c.kmp_ctrl_republish_url,
+
+    async publish(mediaInfo: MediaInfo, signal: AbortSignal): Promise<PublishAnswer> {
+      const url = c.kmp_ctrl_publish_url;
+      if (!url) throw new CtrlError("CTRL_ERR_NO_URL", "no kmp_ctrl_publish_url");
+      const body = publishBody(identity, mediaInfo);
+      return await retry(async () => {
+        const r = v.safeParse(PublishAnswerSchema, await post(url, body, signal));
+        if (!r.success) throw schemaError(r.issues);
+        checkCode(r.output);
+        return { channel_id: r.output.channel_id, track_id: r.output.track_id, upstreams: r.output.upstreams };
+      }, { ...retries, signal, onFail: (err, n) => log.warn(`publish attempt ${n} failed: ${(err as Error).message}`) });
+    },
+
+    async republish(req, signal): Promise<RepublishAnswer> {
+      const url = c.kmp_ctrl_republish_url;
+      if (!url) throw new CtrlError("CTRL_ERR_NO_URL", "no kmp_ctrl_republish_url");
+      const body = republishBody(identity, req, req.mediaInfo);
+      return await retry(async () => {
+        const r = v.safeParse(RepublishAnswerSchema, await post(url, body, signal));
+        if (!r.success) throw schemaError(r.issues);
+        checkCode(r.output);
+        if (!parseKmpUrl(r.output.url)) throw new CtrlError("CTRL_ERR_BAD_RESPONSE", `invalid upstream url '${r.output.url}'`);
+        let data: Uint8Array | null = null;
+        if (r.output.connect_data !== undefined) {
+          data = decodeBase64(r.output.connect_data);
+          if (!data) throw new CtrlError("CTRL_ERR_BAD_RESPONSE", "connect_data is not valid base64");
+        }
+        return { url: r.output.url, connect_data: data };
+      }, { ...retries, signal, onFail: (err, n) => log.warn(`republish attempt ${n} for upstream '${req.upstreamId}' failed: ${(err as Error).message}`) });
+    },
+
+    unpublish(reason: UnpublishReason): void {
+      const url = c.kmp_ctrl_unpublish_url;
+      if (!url) return;
+      post(url, unpublishBody(identity, reason)).catch((err) => {
+        if (!(err instanceof CtrlError && (err.code === "CTRL_ERR_BAD_JSON" || err.code === "CTRL_ERR_CONTENT_TYPE"))) {
+          log.warn(`unpublish notification failed: ${(err as Error).message}`);
+        }
+      });
+    },
+  };
+}

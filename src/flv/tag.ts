@@ -1,0 +1,178 @@
+import { RtmpError } from "../errors.ts";
+
+/** Little-endian u32 of a FourCC, as the reference stores enhanced codec ids (`hvc1` → 0x31637668). */
+export const fourccValue = (s: string) => s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | ((s.charCodeAt(3) << 24) >>> 0);
+const fourccAt = (b: Uint8Array, o: number) => String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3]);
+const s24 = (b: Uint8Array, o: number) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8)) >> 8;
+
+/** Enhanced RTMP packet types. */
+export const VPT = { SEQUENCE_START: 0, CODED_FRAMES: 1, SEQUENCE_END: 2, CODED_FRAMES_X: 3, METADATA: 4, MPEG2TS_SEQUENCE_START: 5, MULTITRACK: 6, MODEX: 7 } as const;
+export const APT = { SEQUENCE_START: 0, CODED_FRAMES: 1, SEQUENCE_END: 2, MULTICHANNEL_CONFIG: 4, MULTITRACK: 5, MODEX: 7 } as const;
+
+/**
+ * What a media message carries, with `data` the payload after the stripped tag-header bytes
+ * (a view, no copy). `kind`: a frame, a sequence header (codec config in `data`), or something
+ * to skip (enhanced metadata, sequence end, multichannel config, other tracks of a multitrack).
+ */
+export type MediaTag = {
+  kind: "frame" | "sequence-header" | "skip";
+  enhanced: boolean;
+  /** Legacy FLV codec id / sound format, or the LE u32 of the FourCC. */
+  codecId: number;
+  fourcc: string | null;
+  key: boolean;
+  /** Composition time offset in ms (signed). */
+  cts: number;
+  data: Uint8Array;
+  /** Multitrack: the track id (0 otherwise). */
+  trackId: number;
+  /** ModEx timestamp offset in nanoseconds (0 when absent). */
+  timestampOffsetNs: number;
+};
+
+const badData = (what: string, len: number) => new RtmpError("RTMP_ERR_BAD_DATA", `${what} message of ${len} bytes is too short`);
+
+/** ModEx prefix(es) (packet type 7): returns the real packet type and where the rest starts. */
+function readModEx(b: Uint8Array, off: number, what: string): { packetType: number; off: number; offsetNs: number } {
+  let offsetNs = 0;
+  for (;;) {
+    if (off >= b.byteLength) throw badData(`${what} ModEx`, b.byteLength);
+    let size = b[off++] + 1;
+    if (size === 256) {
+      if (off + 2 > b.byteLength) throw badData(`${what} ModEx`, b.byteLength);
+      size = ((b[off] << 8) | b[off + 1]) + 1;
+      off += 2;
+    }
+    if (off + size + 1 > b.byteLength) throw badData(`${what} ModEx`, b.byteLength);
+    const data = b.subarray(off, off + size);
+    off += size;
+    const next = b[off++];
+    const modExType = next >> 4;
+    if (modExType === 0 && data.byteLength >= 3) offsetNs = (data[0] << 16) | (data[1] << 8) | data[2];
+    const packetType = next & 0x0f;
+    if (packetType !== VPT.MODEX) return { packetType, off, offsetNs };
+  }
+}
+
+/** Multitrack (enhanced RTMP v2): selects the first track; `off` points after the multitrack byte. */
+function readMultitrack(b: Uint8Array, off: number, what: string): { packetType: number; fourcc: string; trackId: number; body: Uint8Array } {
+  if (off >= b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
+  const mt = b[off] >> 4; // 0 one track, 1 many tracks, 2 many tracks many codecs
+  const packetType = b[off] & 0x0f;
+  off++;
+  let fourcc = "";
+  if (mt !== 2) {
+    if (off + 4 > b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
+    fourcc = fourccAt(b, off);
+    off += 4;
+  }
+  if (mt === 2) {
+    if (off + 4 > b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
+    fourcc = fourccAt(b, off);
+    off += 4;
+  }
+  if (off >= b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
+  const trackId = b[off++];
+  let end = b.byteLength;
+  if (mt !== 0) {
+    if (off + 3 > b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
+    const size = (b[off] << 16) | (b[off + 1] << 8) | b[off + 2];
+    off += 3;
+    end = Math.min(b.byteLength, off + size);
+  }
+  return { packetType, fourcc, trackId, body: b.subarray(off, end) };
+}
+
+/** Video tag header (spec §4.1 table; legacy and Enhanced RTMP). Throws RTMP_ERR_BAD_DATA when too short. */
+export function parseVideoTag(b: Uint8Array): MediaTag {
+  if (b.byteLength < 1) throw badData("video", 0);
+  const b0 = b[0];
+  if (!(b0 & 0x80)) {
+    const codecId = b0 & 0x0f;
+    const key = b0 >> 4 === 1;
+    if (codecId === 7) {
+      if (b.byteLength < 5) throw badData("H.264 video", b.byteLength);
+      const pt = b[1];
+      const data = b.subarray(5);
+      return { kind: pt === 0 ? "sequence-header" : "frame", enhanced: false, codecId, fourcc: null, key, cts: s24(b, 2), data, trackId: 0, timestampOffsetNs: 0 };
+    }
+    return { kind: "frame", enhanced: false, codecId, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0 };
+  }
+  const frameType = (b0 >> 4) & 0x07;
+  let packetType = b0 & 0x0f;
+  let off = 1;
+  let offsetNs = 0;
+  if (packetType === VPT.MODEX) {
+    const m = readModEx(b, off, "video");
+    packetType = m.packetType;
+    off = m.off;
+    offsetNs = m.offsetNs;
+  }
+  let fourcc: string;
+  let body: Uint8Array;
+  let trackId = 0;
+  if (packetType === VPT.MULTITRACK) {
+    const t = readMultitrack(b, off, "video");
+    packetType = t.packetType;
+    fourcc = t.fourcc;
+    trackId = t.trackId;
+    body = t.body;
+  } else {
+    if (b.byteLength < off + 4) throw badData("enhanced video", b.byteLength);
+    fourcc = fourccAt(b, off);
+    body = b.subarray(off + 4);
+  }
+  const base = { enhanced: true, codecId: fourccValue(fourcc), fourcc, key: frameType === 1, trackId, timestampOffsetNs: offsetNs };
+  switch (packetType) {
+    case VPT.SEQUENCE_START:
+      return { ...base, kind: "sequence-header", cts: 0, data: body };
+    case VPT.CODED_FRAMES:
+      if (fourcc === "hvc1" || fourcc === "hev1" || fourcc === "avc1") {
+        if (body.byteLength < 3) throw badData(`${fourcc} video`, b.byteLength);
+        return { ...base, kind: "frame", cts: s24(body, 0), data: body.subarray(3) };
+      }
+      return { ...base, kind: "frame", cts: 0, data: body };
+    case VPT.CODED_FRAMES_X:
+      return { ...base, kind: "frame", cts: 0, data: body };
+    default: // sequence end, metadata, MPEG-2 TS sequence start: not frames
+      return { ...base, kind: "skip", cts: 0, data: body };
+  }
+}
+
+/** Audio tag header (legacy sound formats and the Enhanced RTMP ExHeader). */
+export function parseAudioTag(b: Uint8Array): MediaTag {
+  if (b.byteLength < 1) throw badData("audio", 0);
+  const fmt = b[0] >> 4;
+  if (fmt === 10) {
+    if (b.byteLength < 2) throw badData("AAC audio", b.byteLength);
+    return { kind: b[1] === 0 ? "sequence-header" : "frame", enhanced: false, codecId: 10, fourcc: null, key: false, cts: 0, data: b.subarray(2), trackId: 0, timestampOffsetNs: 0 };
+  }
+  if (fmt !== 9) {
+    return { kind: "frame", enhanced: false, codecId: fmt, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0 };
+  }
+  let packetType = b[0] & 0x0f;
+  let off = 1;
+  let offsetNs = 0;
+  if (packetType === APT.MODEX) {
+    const m = readModEx(b, off, "audio");
+    packetType = m.packetType;
+    off = m.off;
+    offsetNs = m.offsetNs;
+  }
+  let fourcc: string;
+  let body: Uint8Array;
+  let trackId = 0;
+  if (packetType === APT.MULTITRACK) {
+    const t = readMultitrack(b, off, "audio");
+    packetType = t.packetType;
+    fourcc = t.fourcc;
+    trackId = t.trackId;
+    body = t.body;
+  } else {
+    if (b.byteLength < off + 4) throw badData("enhanced audio", b.byteLength);
+    fourcc = fourccAt(b, off);
+    body = b.subarray(off + 4);
+  }
+  const kind = packetType === APT.SEQUENCE_START ? "sequence-header" : packetType === APT.CODED_FRAMES ? "frame" : "skip";
+  return { kind, enhanced: true, codecId: fourccValue(fourcc), fourcc, key: false, cts: 0, data: body, trackId, timestampOffsetNs: offsetNs };
+}

@@ -1,0 +1,133 @@
+import { toRational } from "../codec/frame-rate.ts";
+import { RtmpError } from "../errors.ts";
+import type { KmpFrame, MediaInfo } from "../kmp/types.ts";
+import type { StreamCodecState } from "./codec-state.ts";
+import { parseAudioTag, parseVideoTag } from "./tag.ts";
+
+export type ConvertResult =
+  | { kind: "sequence-header" }
+  | { kind: "empty" }
+  | { kind: "frame"; mediaInfo: MediaInfo | null; frame: KmpFrame };
+
+/** KMP codec ids of Enhanced RTMP FourCCs (KMP has none for AV1, VP9, FLAC). */
+const VIDEO_FOURCC: Record<string, number> = { hvc1: 8, hev1: 8, avc1: 7 };
+const AUDIO_FOURCC: Record<string, number> = { Opus: 1018, "ac-3": 1016, "ec-3": 1017, mp4a: 1010, ".mp3": 1002 };
+const AAC = 1010;
+
+/**
+ * RTMP audio/video messages of one track → KMP media info and frames (spec §3.2-3.3, §4):
+ * header bytes stripped per codec, dts from the unwrapped RTMP clock, AAC sync to the
+ * 1024-sample grid, a new media info after every sequence header.
+ */
+export class TrackConverter {
+  readonly mediaType: "video" | "audio";
+  readonly timescale: number;
+  readonly rtmpScale: bigint;
+  private readonly marginTicks: bigint;
+  private readonly state: StreamCodecState;
+  private extraData: Uint8Array = new Uint8Array(0);
+  private needMediaInfo = true;
+  private started = false;
+  private prevTs = 0;
+  /** Unwrapped RTMP time of the last frame, ms (API `last_timestamp`). */
+  lastTimestampMs = 0;
+  /** The media info of the last `minf` (drives the audio sync). */
+  mediaInfo: MediaInfo | null = null;
+  private baseDts = 0n;
+  private samples = 0n;
+
+  constructor(o: { mediaType: "video" | "audio"; timescale: number; audioSyncMarginMs: number; state: StreamCodecState }) {
+    this.mediaType = o.mediaType;
+    this.timescale = o.timescale;
+    this.rtmpScale = BigInt(Math.floor(o.timescale / 1000));
+    this.marginTicks = BigInt(Math.floor((o.audioSyncMarginMs * o.timescale) / 1000));
+    this.state = o.state;
+  }
+
+  convert(payload: Uint8Array, rtmpTimestamp: number, createdNow: () => bigint): ConvertResult {
+    const video = this.mediaType === "video";
+    const tag = video ? parseVideoTag(payload) : parseAudioTag(payload);
+    if (tag.kind === "skip") return { kind: "empty" };
+    if (tag.trackId !== 0) return { kind: "empty" }; // multitrack: track 0 only
+    const codecId = this.codecIdOf(tag.enhanced, tag.fourcc, tag.codecId);
+    if (tag.kind === "sequence-header") {
+      this.extraData = tag.data.slice();
+      this.needMediaInfo = true;
+      return { kind: "sequence-header" };
+    }
+    if (tag.data.byteLength === 0) return { kind: "empty" };
+
+    let mediaInfo: MediaInfo | null = null;
+    if (this.needMediaInfo) {
+      mediaInfo = this.buildMediaInfo(codecId, tag.enhanced);
+      this.needMediaInfo = false;
+    }
+    const created = createdNow();
+    if (!this.started) {
+      this.started = true;
+      this.lastTimestampMs = rtmpTimestamp;
+    } else {
+      this.lastTimestampMs += ((rtmpTimestamp - this.prevTs) | 0);
+    }
+    this.prevTs = rtmpTimestamp;
+    let dts = BigInt(this.lastTimestampMs) * this.rtmpScale;
+    if (!video) dts = this.syncAudio(dts);
+    if (mediaInfo) this.mediaInfo = mediaInfo;
+    const frame: KmpFrame = { created, dts, key: tag.key, ptsDelay: tag.cts * Number(this.rtmpScale), data: tag.data };
+    return { kind: "frame", mediaInfo, frame };
+  }
+
+  private codecIdOf(enhanced: boolean, fourcc: string | null, id: number): number {
+    if (!enhanced) return this.mediaType === "video" ? id : 1000 + id;
+    const map = this.mediaType === "video" ? VIDEO_FOURCC : AUDIO_FOURCC;
+    const mapped = fourcc !== null ? map[fourcc] : undefined;
+    if (mapped === undefined) {
+      throw new RtmpError("RTMP_ERR_UNSUPPORTED_CODEC", `${this.mediaType} codec '${fourcc}' has no KMP codec id`);
+    }
+    return mapped;
+  }
+
+  /** AAC only (spec §4.2): snap dts to base + samples·timescale/rate when within the margin. */
+  private syncAudio(dts: bigint): bigint {
+    const mi = this.mediaInfo;
+    if (!mi || mi.mediaType !== "audio" || mi.codecId !== AAC || mi.sampleRate === 0) return dts;
+    const expected = this.baseDts + (this.samples * BigInt(this.timescale)) / BigInt(mi.sampleRate);
+    if (dts >= expected - this.marginTicks && dts <= expected + this.marginTicks) dts = expected;
+    else {
+      this.baseDts = dts;
+      this.samples = 0n;
+    }
+    this.samples += 1024n;
+    return dts;
+  }
+
+  private buildMediaInfo(codecId: number, enhanced: boolean): MediaInfo {
+    const s = this.state;
+    if (this.mediaType === "video") {
+      return {
+        mediaType: "video",
+        codecId,
+        timescale: this.timescale,
+        bitrate: Math.trunc(s.videoDataRate) * 1000,
+        width: s.width & 0xffff,
+        height: s.height & 0xffff,
+        frameRate: toRational(s.frameRate),
+        ceaCaptions: s.ceaCaptions,
+        extraData: this.extraData,
+      };
+    }
+    const channels = s.audioChannels || 2;
+    const extra = codecId === AAC || (enhanced && codecId === 1018) ? this.extraData : new Uint8Array(0);
+    return {
+      mediaType: "audio",
+      codecId,
+      timescale: this.timescale,
+      bitrate: Math.trunc(s.audioDataRate) * 1000,
+      channels,
+      bitsPerSample: s.sampleSize * 8,
+      sampleRate: s.sampleRate,
+      channelLayout: channels === 1 ? 0x4n : 0x3n,
+      extraData: extra,
+    };
+  }
+}

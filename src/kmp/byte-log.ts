@@ -1,0 +1,197 @@
+import { KmpError } from "../errors.ts";
+
+/** Bytes of each buffer the reference loses to its buffer header (spec §5.1). */
+const BUFFER_OVERHEAD = 8;
+
+export const PACKET_FRAME = 0;
+export const PACKET_MEDIA_INFO = 1;
+export const PACKET_OTHER = 2;
+
+/**
+ * A track's append-only byte log of KMP packets in fixed-size buffers (spec §5.1): absolute
+ * offsets, memory charged per buffer against the track's limit, whole buffers released once
+ * every upstream acknowledged past them. A packet index (offset, size, kind) lets acks walk
+ * packet by packet without re-parsing.
+ */
+export class ByteLog {
+  readonly bufferSize: number;
+  readonly usable: number;
+  readonly memLimit: number;
+  readonly maxFreeBuffers: number;
+  /** Bytes charged outside the buffers (codec extra data). */
+  private extraCharge = 0;
+  private buffers: Uint8Array[] = [];
+  /** Absolute offset of buffers[0]. */
+  private base = 0;
+  private readonly free: Uint8Array[] = [];
+  /** End of written bytes (absolute). */
+  written = 0;
+  /** End of the bytes visible to upstreams (absolute). */
+  appended = 0;
+
+  // packet index (parallel arrays with a head; absolute index = packetBase + i)
+  private pOff: number[] = [];
+  private pLen: number[] = [];
+  private pKind: number[] = [];
+  private pHead = 0;
+  packetBase = 0;
+
+  constructor(o: { bufferSize: number; memLimit: number; maxFreeBuffers: number }) {
+    this.bufferSize = o.bufferSize;
+    this.usable = o.bufferSize - BUFFER_OVERHEAD;
+    this.memLimit = o.memLimit;
+    this.maxFreeBuffers = o.maxFreeBuffers;
+  }
+
+  /** Memory left under the limit (buffers in use and kept for reuse, plus extra data). */
+  get memLeft(): number {
+    return this.memLimit - (this.buffers.length + this.free.length) * this.bufferSize - this.extraCharge;
+  }
+
+  /** Charges codec extra data (grows by doubling like the reference, never shrinks). */
+  chargeExtra(size: number): void {
+    if (size <= this.extraCharge) return;
+    let cap = Math.max(this.extraCharge, 64);
+    while (cap < size) cap *= 2;
+    if (this.memLeft - (cap - this.extraCharge) < 0) throw new KmpError("KMP_ERR_MEM_LIMIT", `extra data of ${size} bytes exceeds the memory limit ${this.memLimit}`);
+    this.extraCharge = cap;
+  }
+
+  /** Bytes needed to write `n` more bytes without allocation beyond the current buffer. */
+  wouldNeed(n: number): number {
+    const room = this.buffers.length ? this.usable - (this.written - this.base - (this.buffers.length - 1) * this.usable) : 0;
+    if (n <= room) return 0;
+    return Math.ceil((n - room) / this.usable) * this.bufferSize;
+  }
+
+  /** Fills `parts` in order as one packet. Returns true when a buffer became full. */
+  writePacket(kind: number, parts: readonly Uint8Array[]): boolean {
+    let total = 0;
+    for (const p of parts) total += p.byteLength;
+    const start = this.written;
+    let filled = false;
+    for (const p of parts) if (this.write(p)) filled = true;
+    this.pOff.push(start);
+    this.pLen.push(total);
+    this.pKind.push(kind);
+    return filled;
+  }
+
+  private write(src: Uint8Array): boolean {
+    let off = 0;
+    let filled = false;
+    while (off < src.byteLength) {
+      const pos = this.written - this.base;
+      let idx = Math.floor(pos / this.usable);
+      if (idx >= this.buffers.length) {
+        this.allocate();
+        idx = this.buffers.length - 1;
+      }
+      const inBuf = pos - idx * this.usable;
+      const n = Math.min(this.usable - inBuf, src.byteLength - off);
+      this.buffers[idx].set(src.subarray(off, off + n), inBuf);
+      off += n;
+      this.written += n;
+      if (inBuf + n === this.usable) {
+        filled = true;
+        this.appended = this.written;
+      }
+    }
+    return filled;
+  }
+
+  private allocate(): void {
+    const b = this.free.pop();
+    if (b) {
+      this.buffers.push(b);
+      return;
+    }
+    if (this.memLeft < this.bufferSize) {
+      throw new KmpError("KMP_ERR_MEM_LIMIT", `memory limit of ${this.memLimit} bytes reached`);
+    }
+    this.buffers.push(new Uint8Array(this.bufferSize));
+  }
+
+  /** Makes everything written visible to upstreams. */
+  appendAll(): void {
+    this.appended = this.written;
+  }
+
+  /** Views of [start, end) (one per buffer crossed). */
+  read(start: number, end: number): Uint8Array[] {
+    if (start < this.base) throw new KmpError("KMP_ERR_RELEASED", `log offset ${start} was already released (base ${this.base})`);
+    const out: Uint8Array[] = [];
+    let pos = start;
+    while (pos < end) {
+      const rel = pos - this.base;
+      const idx = Math.floor(rel / this.usable);
+      const inBuf = rel - idx * this.usable;
+      const n = Math.min(this.usable - inBuf, end - pos);
+      out.push(this.buffers[idx].subarray(inBuf, inBuf + n));
+      pos += n;
+    }
+    return out;
+  }
+
+  /** Copies [start, end) into one array. */
+  copy(start: number, end: number): Uint8Array {
+    const out = new Uint8Array(end - start);
+    let o = 0;
+    for (const v of this.read(start, end)) {
+      out.set(v, o);
+      o += v.byteLength;
+    }
+    return out;
+  }
+
+  /** Releases whole buffers that end at or before `offset` (the slowest upstream's ack). */
+  release(offset: number): void {
+    while (this.buffers.length > 0 && this.base + this.usable <= offset && this.base + this.usable <= this.written) {
+      const b = this.buffers.shift()!;
+      this.base += this.usable;
+      if (this.free.length < this.maxFreeBuffers) this.free.push(b);
+    }
+    // drop packet index entries that end before the released base
+    while (this.pHead < this.pOff.length && this.pOff[this.pHead] + this.pLen[this.pHead] <= this.base) this.pHead++;
+    if (this.pHead > 1024 && this.pHead * 2 > this.pOff.length) {
+      this.pOff = this.pOff.slice(this.pHead);
+      this.pLen = this.pLen.slice(this.pHead);
+      this.pKind = this.pKind.slice(this.pHead);
+      this.packetBase += this.pHead;
+      this.pHead = 0;
+    }
+  }
+
+  /** Frees everything (track inactive / destroyed). */
+  clear(): void {
+    this.base = this.written;
+    this.buffers = [];
+    this.free.length = 0;
+    this.release(this.written);
+  }
+
+  /** Absolute index of the first packet still indexed. */
+  get firstPacket(): number {
+    return this.packetBase + this.pHead;
+  }
+
+  get packetCount(): number {
+    return this.packetBase + this.pOff.length;
+  }
+
+  packet(index: number): { off: number; len: number; kind: number } | null {
+    const i = index - this.packetBase;
+    if (i < this.pHead || i >= this.pOff.length) return null;
+    return { off: this.pOff[i], len: this.pLen[i], kind: this.pKind[i] };
+  }
+
+  packetOff(index: number): number {
+    return this.pOff[index - this.packetBase];
+  }
+  packetLen(index: number): number {
+    return this.pLen[index - this.packetBase];
+  }
+  packetKind(index: number): number {
+    return this.pKind[index - this.packetBase];
+  }
+}

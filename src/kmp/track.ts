@@ -1,0 +1,582 @@
+import { createHash } from "node:crypto";
+import type { ResumeFrom, TrackConfig } from "../config/types.ts";
+import { decodeBase64, parseKmpUrl } from "../control/schemas.ts";
+import type { PublishAnswer, TrackControl, TrackIdentity, UnpublishReason } from "../control/types.ts";
+import { KmpError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Runtime } from "../runtime/types.ts";
+import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER } from "./byte-log.ts";
+import { encodeMediaInfo, EOST, FRAME_HEADER_SIZE, writeFrameHeader } from "./packets.ts";
+import type { KmpFrame, MediaInfo } from "./types.ts";
+import { KmpUpstream, type UpstreamHost, type UpstreamStats } from "./upstream.ts";
+
+export type TrackState = "initial" | "wait_publish_response" | "active" | "inactive" | "closed";
+
+let nextTrackId = 0;
+let nextConnection = 1_000_000;
+
+/** Wall clock in timescale units: `sec·timescale + floor(nsec·timescale/1e9)` (kmp.md §2.1). */
+export function wallClock(timescale: number): bigint {
+  const ns = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+  return (ns / 1_000_000_000n) * BigInt(timescale) + ((ns % 1_000_000_000n) * BigInt(timescale)) / 1_000_000_000n;
+}
+
+export type KmpTrackOptions = {
+  mediaType: "video" | "audio";
+  config: TrackConfig;
+  runtime: Runtime;
+  control: TrackControl;
+  identity: TrackIdentity;
+  log: Logger;
+  /** The track failed: the owner closes the RTMP connection (spec §9). */
+  onError: (reason: UnpublishReason) => void;
+  /** Destroyed, after the unpublish notification. */
+  onClosed?: () => void;
+  nextConnectionId?: () => number;
+  initialFrameId?: bigint;
+};
+
+export type TrackStats = {
+  inputId: string;
+  channelId: string;
+  trackId: string;
+  memLeft: number;
+  memLimit: number;
+  lastTimestampMs: number;
+  lastCreated: bigint;
+  sentFrames: number;
+  sentKeyFrames: number;
+  written: number;
+  bitrate: number;
+  frameRate: number;
+  mediaInfo: MediaInfo | null;
+  upstreams: UpstreamStats[];
+};
+
+const RESUME: ResumeFrom[] = ["last_acked", "last_sent", "last_written"];
+
+/**
+ * One KMP output track (spec §3, §5, §9): appends minf/fram/eost to its byte log, publishes
+ * through the controller on the first frame, replicates to every upstream, handles acks,
+ * republish, memory limits and the teardown that ends in `unpublish`.
+ */
+export class KmpTrack implements UpstreamHost {
+  readonly id: string;
+  readonly mediaType: "video" | "audio";
+  readonly config: TrackConfig;
+  readonly runtime: Runtime;
+  readonly identity: TrackIdentity;
+  readonly initialFrameId: bigint;
+  readonly log: ByteLog;
+  readonly timeoutMs: number;
+  state: TrackState = "initial";
+  channelId = "";
+  trackId = "";
+  reason: UnpublishReason | null = null;
+  readonly upstreams: KmpUpstream[] = [];
+
+  private readonly control: TrackControl;
+  private readonly logger: Logger;
+  private readonly onError: (reason: UnpublishReason) => void;
+  private readonly onClosed?: () => void;
+  private readonly connIds: () => number;
+  private mediaInfo: MediaInfo | null = null;
+  private publishAbort: AbortController | null = null;
+  private publishStarted = false;
+  private detached = false;
+  private errored = false;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** End of the last frame written (for last_written / memory pressure). */
+  private lastFrameEnd = 0;
+  private lastFramePacket = 0;
+  // stats
+  sentFrames = 0;
+  sentKeyFrames = 0;
+  lastCreated = 0n;
+  lastTimestampMs = 0;
+  private windowStartMs = Date.now();
+  private windowFrames = 0;
+  private windowBytes = 0;
+  bitrate = 0;
+  frameRate = 0;
+
+  constructor(o: KmpTrackOptions) {
+    this.id = String(++nextTrackId);
+    this.mediaType = o.mediaType;
+    this.config = o.config;
+    this.runtime = o.runtime;
+    this.control = o.control;
+    this.identity = o.identity;
+    this.logger = o.log.child({ kmp_out_id: this.id });
+    this.onError = o.onError;
+    this.onClosed = o.onClosed;
+    this.connIds = o.nextConnectionId ?? (() => ++nextConnection);
+    this.timeoutMs = o.config.kmp_timeout;
+    this.initialFrameId = o.initialFrameId ?? wallClock(o.config.kmp_timescale);
+    const video = o.mediaType === "video";
+    this.log = new ByteLog({
+      bufferSize: video ? o.config.kmp_video_buffer_size : o.config.kmp_audio_buffer_size,
+      memLimit: video ? o.config.kmp_video_mem_limit : o.config.kmp_audio_mem_limit,
+      maxFreeBuffers: o.config.kmp_max_free_buffers,
+    });
+  }
+
+  /** `created` clock of this track (wall clock in its timescale). */
+  readonly createdNow = (): bigint => wallClock(this.config.kmp_timescale);
+
+  nextConnectionId(): number {
+    return this.connIds();
+  }
+
+  /** Records the first reason (later ones are ignored, spec §6.6). */
+  setReason(reason: UnpublishReason): void {
+    this.reason ??= reason;
+  }
+
+  // ---- writing -----------------------------------------------------------------------------
+
+  /** A `minf` precedes the next frame (first frame, or after a sequence header). */
+  writeMediaInfo(mi: MediaInfo): void {
+    if (!this.writable()) return;
+    this.log.chargeExtra(mi.extraData.byteLength);
+    const bytes = encodeMediaInfo(mi);
+    this.mediaInfo = mi;
+    this.writePacket(PACKET_MEDIA_INFO, [bytes]);
+  }
+
+  writeFrame(f: KmpFrame): void {
+    if (!this.writable()) return;
+    const header = new Uint8Array(FRAME_HEADER_SIZE);
+    writeFrameHeader(header, 0, f);
+    this.writePacket(PACKET_FRAME, [header, f.data]);
+    this.lastFrameEnd = this.log.written;
+    this.lastFramePacket = this.log.packetCount;
+    this.sentFrames++;
+    if (f.key) this.sentKeyFrames++;
+    this.lastCreated = f.created;
+    this.stat(f.data.byteLength);
+    const lf = this.config.kmp_log_frames;
+    if (lf === "all" || (lf === "key" && f.key && this.mediaType === "video")) {
+      const md5 = createHash("md5").update(f.data).digest("hex");
+      this.logger.info(`write frame: created ${f.created}, dts ${f.dts}, flags 0x${f.key ? 1 : 0}, ptsDelay ${f.ptsDelay}, size ${f.data.byteLength}, md5 ${md5}`);
+    }
+    if (this.state === "initial") this.startPublish();
+  }
+
+  private writable(): boolean {
+    return !this.detached && !this.errored && (this.state === "initial" || this.state === "wait_publish_response" || this.state === "active");
+  }
+
+  private writePacket(kind: number, parts: Uint8Array[]): void {
+    let size = 0;
+    for (const p of parts) size += p.byteLength;
+    this.checkWatermarks(size);
+    let filled: boolean;
+    try {
+      filled = this.log.writePacket(kind, parts);
+    } catch (err) {
+      this.fail("alloc_failed", err as Error);
+      throw err;
+    }
+    // deferred republishes wait for new data (spec §5.7)
+    for (const u of this.upstreams) if (u.deferredRepublish) this.sendRepublish(u, true);
+    if (filled) {
+      this.armFlush(true);
+      this.sendAll();
+    } else this.armFlush(false);
+  }
+
+  private armFlush(reset: boolean): void {
+    if (this.flushTimer && !reset) return;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      try {
+        this.log.appendAll();
+        this.sendAll();
+      } catch (err) {
+        this.fail("unexpected", err as Error);
+      }
+    }, this.config.kmp_flush_timeout);
+  }
+
+  private sendAll(): void {
+    for (const u of this.upstreams) u.pump();
+    this.releaseAcked();
+  }
+
+  private stat(bytes: number): void {
+    const now = Date.now();
+    const elapsed = now - this.windowStartMs;
+    if (elapsed >= 10_000) {
+      if (elapsed <= 15_000) {
+        this.bitrate = Math.floor((this.windowBytes * 8 * 1000) / elapsed);
+        this.frameRate = (this.windowFrames * 1000) / elapsed;
+      }
+      this.windowStartMs = now;
+      this.windowBytes = 0;
+      this.windowFrames = 0;
+    }
+    this.windowBytes += bytes;
+    this.windowFrames++;
+  }
+
+  // ---- memory --------------------------------------------------------------------------------
+
+  /** Memory watermarks (spec §5.9): auto-ack the slowest upstream before failing the publisher. */
+  private checkWatermarks(nextSize: number): void {
+    const limit = this.log.memLimit;
+    const highLeft = ((100 - this.config.kmp_mem_high_watermark) * limit) / 100;
+    const lowLeft = ((100 - this.config.kmp_mem_low_watermark) * limit) / 100;
+    if (this.log.memLeft - nextSize >= highLeft) return;
+    while (this.log.memLeft < lowLeft + nextSize) {
+      const u = this.slowest();
+      if (!u) break;
+      const before = u.ackedOffset;
+      if (u.state === "connected") {
+        u.autoAck(u.sentOffset);
+        if (u.ackedOffset === before) {
+          if (!this.republishPossible(u)) break;
+          this.logger.warn(`memory pressure: disconnecting upstream '${u.id}' so it resumes from newer data`);
+          u.closeSocket();
+          u.state = "idle";
+          u.autoAck(this.lastFrameEnd);
+          this.scheduleRepublish(u);
+        }
+      } else u.autoAck(this.lastFrameEnd);
+      if (u.ackedOffset === before) break;
+      this.releaseAcked();
+    }
+  }
+
+  private slowest(): KmpUpstream | null {
+    let s: KmpUpstream | null = null;
+    for (const u of this.upstreams) if (!s || u.ackedFrameId < s.ackedFrameId) s = u;
+    return s;
+  }
+
+  private releaseAcked(): void {
+    const s = this.slowest();
+    if (!s) return;
+    let min = s.ackedOffset;
+    for (const u of this.upstreams) if (u.ackedOffset < min) min = u.ackedOffset;
+    this.log.release(min);
+  }
+
+  // ---- publish -------------------------------------------------------------------------------
+
+  private startPublish(): void {
+    this.state = "wait_publish_response";
+    this.publishStarted = true;
+    const abort = new AbortController();
+    this.publishAbort = abort;
+    const mi = this.mediaInfo!;
+    this.control.publish(mi, abort.signal).then((answer) => {
+      if (abort.signal.aborted) return;
+      this.publishAbort = null;
+      this.onPublishAnswer(answer);
+    }, (err) => {
+      if (abort.signal.aborted) return;
+      this.publishAbort = null;
+      this.logger.error(`publish failed: ${(err as Error).message}`);
+      this.fail("parse_publish_failed", err as Error);
+    });
+  }
+
+  private onPublishAnswer(a: PublishAnswer): void {
+    if (this.state === "closed" || this.errored) return;
+    this.channelId = a.channel_id;
+    this.trackId = a.track_id;
+    this.logger.info(`published: channel '${a.channel_id}' track '${a.track_id}', ${a.upstreams.length} upstream(s)`);
+    if (a.upstreams.length === 0) {
+      this.state = "inactive";
+      this.log.clear();
+      if (this.detached) this.finish();
+      return;
+    }
+    const specs = [];
+    for (const u of a.upstreams) {
+      const resume = u.resume_from.toLowerCase() as ResumeFrom;
+      const data = u.connect_data === null ? new Uint8Array(0) : decodeBase64(u.connect_data);
+      if (!parseKmpUrl(u.url) || !RESUME.includes(resume) || !data) {
+        this.fail("create_upstream_failed", new KmpError("KMP_ERR_BAD_UPSTREAM", `invalid upstream ${JSON.stringify(u)}`));
+        return;
+      }
+      specs.push({ id: u.id, url: u.url, required: u.required, resumeFrom: resume, connectData: data });
+    }
+    this.state = "active";
+    for (const s of specs) this.addUpstreamFrom(s, null);
+    if (this.detached) this.endUpstreams();
+  }
+
+  private addUpstreamFrom(s: { id: string; url: string; required: boolean; resumeFrom: ResumeFrom; connectData: Uint8Array }, src: KmpUpstream | null): KmpUpstream {
+    const u = new KmpUpstream(this, {
+      ...s,
+      ackedFrameId: src ? src.ackedFrameId : this.initialFrameId,
+      ackedOffset: src ? src.ackedOffset : 0,
+      ackedPacket: src ? src.ackedPacket : this.log.firstPacket,
+      ackedMinf: src ? src.ackedMinf : null,
+      logger: this.logger,
+    });
+    if (src) u.lastAck = { ...src.lastAck };
+    this.upstreams.push(u);
+    u.connect();
+    return u;
+  }
+
+  /** kmp-out API: add an upstream copying the acknowledged state of `src_id` (or the slowest). */
+  addUpstream(body: { url: string; id: string; src_id?: string; required: boolean; resume_from: ResumeFrom; connect_data?: string }):
+    { ok: true; upstream: UpstreamStats } | { ok: false; status: 404 | 415 | 500; message: string } {
+    if (this.state !== "active" || this.upstreams.length === 0) return { ok: false, status: 404, message: "the track has no upstreams" };
+    const src = body.src_id !== undefined ? this.upstreams.find((u) => u.id === body.src_id) : this.slowest();
+    if (!src) return { ok: false, status: 404, message: `upstream '${body.src_id}' not found` };
+    if (!parseKmpUrl(body.url)) return { ok: false, status: 415, message: `invalid url '${body.url}'` };
+    const data = body.connect_data === undefined ? new Uint8Array(0) : decodeBase64(body.connect_data);
+    if (!data) return { ok: false, status: 500, message: "connect_data is not valid base64" };
+    const u = this.addUpstreamFrom({ id: body.id, url: body.url, required: body.required, resumeFrom: body.resume_from, connectData: data }, src);
+    return { ok: true, upstream: u.stats(this.initialFrameId) };
+  }
+
+  /** kmp-out API: removing the last upstream makes the track inactive. */
+  removeUpstream(id: string): boolean {
+    const u = this.upstreams.find((x) => x.id === id);
+    if (!u) return false;
+    this.freeUpstream(u);
+    if (this.upstreams.length === 0 && this.state === "active") {
+      this.state = "inactive";
+      this.log.clear();
+      if (this.detached) this.finish();
+    }
+    return true;
+  }
+
+  // ---- upstream events (UpstreamHost) --------------------------------------------------------
+
+  upstreamProgress(_u: KmpUpstream): void {
+    this.releaseAcked();
+  }
+
+  upstreamEnded(u: KmpUpstream): void {
+    this.logger.info(`upstream '${u.id}' closed after eost`);
+    this.freeUpstream(u);
+    if (this.upstreams.length === 0) this.finish();
+  }
+
+  upstreamError(u: KmpUpstream, err: Error): void {
+    this.logger.warn(`upstream '${u.id}' error: ${err.message}`);
+    if (!this.republishPossible(u)) {
+      this.freeUpstream(u);
+      if (this.state === "closed") return;
+      if (u.required || this.upstreams.length === 0) {
+        if (this.detached || this.state === "inactive") {
+          if (this.upstreams.length === 0) this.finish();
+          return;
+        }
+        this.fail("upstream_error", err);
+      }
+      return;
+    }
+    if (u.everConnected && !u.pending && u.endOffset < 0) {
+      u.deferredRepublish = true; // nothing to resend: wait for new data (spec §5.7)
+      return;
+    }
+    if (u.resumeFrom === "last_written") u.autoAck(this.lastFrameEnd);
+    this.scheduleRepublish(u);
+  }
+
+  private republishPossible(u: KmpUpstream): boolean {
+    if (this.state !== "active" || this.detached || this.errored) return false;
+    if (!this.control.canRepublish || u.unrecoverable) return false;
+    const since = Date.now() - u.lastRepublishMs;
+    return !(since < this.config.kmp_republish_interval && u.consecutiveRepublishes >= this.config.kmp_max_republishes);
+  }
+
+  private scheduleRepublish(u: KmpUpstream): void {
+    const since = Date.now() - u.lastRepublishMs;
+    if (since >= this.config.kmp_republish_interval) {
+      u.consecutiveRepublishes = 0;
+      this.sendRepublish(u, false);
+      return;
+    }
+    u.consecutiveRepublishes++;
+    if (u.republishTimer) clearTimeout(u.republishTimer);
+    u.republishTimer = setTimeout(() => {
+      u.republishTimer = null;
+      this.sendRepublish(u, false);
+    }, this.config.kmp_republish_interval - since);
+  }
+
+  private sendRepublish(u: KmpUpstream, fromDeferred: boolean): void {
+    u.deferredRepublish = false;
+    if (fromDeferred && u.resumeFrom === "last_written") u.autoAck(this.lastFrameEnd);
+    u.lastRepublishMs = Date.now();
+    const abort = new AbortController();
+    u.republishing = abort;
+    this.control.republish({ upstreamId: u.id, channelId: this.channelId, trackId: this.trackId, mediaInfo: this.mediaInfo! }, abort.signal)
+      .then((a) => {
+        if (abort.signal.aborted || !this.upstreams.includes(u)) return;
+        u.republishing = null;
+        u.url = a.url;
+        if (a.connect_data) u.connectData = a.connect_data;
+        if (this.state !== "active") return;
+        if (this.detached) u.setEnd(this.eostEnd);
+        u.connect();
+      }, (err) => {
+        if (abort.signal.aborted || !this.upstreams.includes(u)) return;
+        u.republishing = null;
+        this.logger.warn(`republish of upstream '${u.id}' failed: ${(err as Error).message}`);
+        this.freeUpstream(u);
+        if (this.state === "closed") return;
+        if (this.detached || this.state !== "active") {
+          if (this.upstreams.length === 0) this.finish();
+          return;
+        }
+        if (u.required || this.upstreams.length === 0) this.fail("upstream_error", err as Error);
+      });
+  }
+
+  private freeUpstream(u: KmpUpstream): void {
+    u.destroy();
+    const i = this.upstreams.indexOf(u);
+    if (i >= 0) this.upstreams.splice(i, 1);
+    this.releaseAcked();
+  }
+
+  // ---- teardown ------------------------------------------------------------------------------
+
+  /** A track failure: record the reason and ask the owner to close the RTMP connection. */
+  private fail(reason: UnpublishReason, err: Error): void {
+    if (this.errored || this.state === "closed") return;
+    this.logger.error(`track error (${reason}): ${err.message}`);
+    this.setReason(reason);
+    this.errored = true;
+    this.onError(reason);
+    if (this.detached) this.finishNow();
+  }
+
+  /**
+   * End of the RTMP stream (spec §9): write `eost` after everything buffered, wait for every
+   * receiver to close (bounded by kmp_timeout after eost, unlike the reference), then unpublish.
+   * If the publish answer is still pending we keep waiting for it and deliver (deviation, s02).
+   */
+  detach(reason: UnpublishReason): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.setReason(reason);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.errored) {
+      this.finishNow();
+      return;
+    }
+    switch (this.state) {
+      case "initial":
+        this.destroy(false);
+        return;
+      case "wait_publish_response":
+        // keep buffering state; the answer will connect upstreams, then endUpstreams()
+        this.writeEost();
+        return;
+      case "inactive":
+        this.finish();
+        return;
+      case "active":
+        this.writeEost();
+        this.endUpstreams();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private eostWritten = false;
+  private eostEnd = -1;
+
+  private writeEost(): void {
+    if (this.eostWritten) return;
+    this.eostWritten = true;
+    try {
+      this.log.writePacket(PACKET_OTHER, [EOST]);
+      this.log.appendAll();
+      this.eostEnd = this.log.written;
+    } catch (err) {
+      this.logger.warn(`cannot write eost: ${(err as Error).message}`);
+      this.finishNow();
+    }
+  }
+
+  private endUpstreams(): void {
+    if (this.upstreams.length === 0) {
+      this.finish();
+      return;
+    }
+    for (const u of [...this.upstreams]) {
+      if (u.republishTimer || u.republishing || u.deferredRepublish) continue; // still recovering: let it finish
+      if (u.state === "idle") {
+        this.freeUpstream(u);
+        continue;
+      }
+      u.setEnd(this.eostEnd);
+      u.pump();
+    }
+    if (this.upstreams.length === 0) this.finish();
+  }
+
+  /** Close every upstream without eost (write error), then unpublish. */
+  private finishNow(): void {
+    for (const u of [...this.upstreams]) this.freeUpstream(u);
+    this.finish();
+  }
+
+  /** Last upstream gone: release memory, unpublish (if a publish was ever started), destroy. */
+  private finish(): void {
+    if (this.state === "closed") return;
+    if (this.publishAbort && !this.errored && this.state === "wait_publish_response") return; // answer still pending
+    this.destroy(this.publishStarted);
+  }
+
+  private destroy(unpublish: boolean): void {
+    if (this.state === "closed") return;
+    this.publishAbort?.abort();
+    this.publishAbort = null;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    for (const u of this.upstreams) u.destroy();
+    this.upstreams.length = 0;
+    this.state = "closed";
+    this.log.clear();
+    if (unpublish) {
+      const reason = this.reason ?? "rtmp_close";
+      this.logger.info(`unpublish (${reason})`);
+      this.control.unpublish(reason);
+    }
+    this.onClosed?.();
+  }
+
+  /** Hard stop (server shutdown grace expired). */
+  close(reason: UnpublishReason): void {
+    this.setReason(reason);
+    this.destroy(this.publishStarted);
+  }
+
+  // ---- API -----------------------------------------------------------------------------------
+
+  stats(): TrackStats {
+    return {
+      inputId: this.identity.inputId,
+      channelId: this.channelId,
+      trackId: this.trackId,
+      memLeft: this.log.memLeft,
+      memLimit: this.log.memLimit,
+      lastTimestampMs: this.lastTimestampMs,
+      lastCreated: this.lastCreated,
+      sentFrames: this.sentFrames,
+      sentKeyFrames: this.sentKeyFrames,
+      written: this.log.written,
+      bitrate: this.bitrate,
+      frameRate: this.frameRate,
+      mediaInfo: this.mediaInfo,
+      upstreams: this.upstreams.map((u) => u.stats(this.initialFrameId)),
+    };
+  }
+}

@@ -1,0 +1,270 @@
+import * as net from "node:net";
+import * as http from "node:http";
+import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime } from "./types.ts";
+
+/** `::ffff:1.2.3.4` → `1.2.3.4`; IPv6 stays without brackets. */
+export function plainIp(ip: string | undefined): string {
+  if (!ip) return "";
+  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+}
+
+const HIGH_WATER = 256 * 1024;
+
+/** A node:net socket as a web-streams Conn (never Duplex.toWeb: slow on Node 20, broken half-close). */
+export class NodeConn implements Conn {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly localAddr: NetAddr;
+  readonly remoteAddr: NetAddr;
+  readonly closed: Promise<void>;
+  private readonly socket: net.Socket;
+
+  constructor(socket: net.Socket) {
+    this.socket = socket;
+    this.localAddr = { hostname: plainIp(socket.localAddress), port: socket.localPort ?? 0 };
+    this.remoteAddr = { hostname: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0 };
+    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
+    let readDone = false;
+    this.readable = new ReadableStream<Uint8Array>({
+      start(c) {
+        socket.on("data", (chunk: Buffer) => {
+          if (readDone) return;
+          c.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((c.desiredSize ?? 1) <= 0) socket.pause();
+        });
+        socket.once("end", () => {
+          if (readDone) return;
+          readDone = true;
+          try {
+            c.close();
+          } catch { /* already closed */ }
+        });
+        socket.once("error", (err) => {
+          if (readDone) return;
+          readDone = true;
+          try {
+            c.error(err);
+          } catch { /* already errored */ }
+        });
+        socket.once("close", () => {
+          if (readDone) return;
+          readDone = true;
+          try {
+            c.close();
+          } catch { /* ignore */ }
+        });
+      },
+      pull() {
+        if (socket.isPaused()) socket.resume();
+      },
+      cancel() {
+        readDone = true;
+        socket.destroy();
+      },
+    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength });
+
+    this.writable = new WritableStream<Uint8Array>({
+      write(chunk) {
+        if (socket.destroyed) return Promise.reject(new Error("socket closed"));
+        if (socket.write(chunk)) return;
+        return new Promise<void>((resolve, reject) => {
+          const onDrain = () => {
+            socket.off("close", onClose);
+            resolve();
+          };
+          const onClose = () => {
+            socket.off("drain", onDrain);
+            reject(new Error("socket closed before the write drained"));
+          };
+          socket.once("drain", onDrain);
+          socket.once("close", onClose);
+        });
+      },
+      close() {
+        return new Promise<void>((resolve) => socket.end(() => resolve()));
+      },
+      abort() {
+        socket.destroy();
+      },
+    });
+  }
+
+  get bytesWritten(): number {
+    return this.socket.bytesWritten;
+  }
+
+  setNoDelay(on: boolean): void {
+    this.socket.setNoDelay(on);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+class NodeListener implements Listener {
+  readonly addr: NetAddr;
+  private readonly server: net.Server;
+  private readonly queue: Conn[] = [];
+  private waiting: ((r: IteratorResult<Conn>) => void) | null = null;
+  private done = false;
+
+  constructor(server: net.Server) {
+    this.server = server;
+    const a = server.address() as net.AddressInfo;
+    this.addr = { hostname: plainIp(a.address), port: a.port };
+    server.on("connection", (socket) => {
+      const conn = new NodeConn(socket);
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = null;
+        w({ value: conn, done: false });
+      } else this.queue.push(conn);
+    });
+    server.on("close", () => this.finish());
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w({ value: undefined, done: true });
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Conn> {
+    return {
+      next: () => {
+        const c = this.queue.shift();
+        if (c) return Promise.resolve({ value: c, done: false });
+        if (this.done) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (this.waiting = resolve));
+      },
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  close(): void {
+    if (this.done) return;
+    this.server.close();
+    this.finish();
+    for (const c of this.queue.splice(0)) c.close();
+  }
+}
+
+export function nodeListen(opts: ListenOptions): Promise<Listener> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    server.once("error", reject);
+    server.listen({ host: opts.hostname, port: opts.port }, () => {
+      server.off("error", reject);
+      server.on("error", () => {});
+      resolve(new NodeListener(server));
+    });
+  });
+}
+
+export function nodeConnect(opts: ConnectOptions): Promise<Conn> {
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(opts.signal.reason ?? new Error("aborted"));
+    const socket = net.connect({ host: opts.hostname, port: opts.port, allowHalfOpen: true, noDelay: true });
+    const onAbort = () => {
+      socket.destroy();
+      reject(opts.signal?.reason ?? new Error("aborted"));
+    };
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    socket.once("error", (err) => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      reject(err);
+    });
+    socket.once("connect", () => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      socket.removeAllListeners("error");
+      resolve(new NodeConn(socket));
+    });
+  });
+}
+
+/** node:http with a minimal web Request/Response bridge. */
+export function nodeServeHttp(opts: ListenOptions, handler: FetchHandler): Promise<HttpServer> {
+  return new Promise((resolve, reject) => {
+    const server = http.createServer(async (req, res) => {
+      try {
+        const host = req.headers.host ?? `${opts.hostname}:${opts.port}`;
+        const url = new URL(req.url ?? "/", `http://${host}`);
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(req.headers)) {
+          if (Array.isArray(v)) for (const x of v) headers.append(k, x);
+          else if (v !== undefined) headers.set(k, v);
+        }
+        const hasBody = req.method !== "GET" && req.method !== "HEAD";
+        let body: Uint8Array | undefined;
+        if (hasBody) {
+          const chunks: Buffer[] = [];
+          for await (const c of req) chunks.push(c as Buffer);
+          body = new Uint8Array(Buffer.concat(chunks));
+        }
+        const request = new Request(url, { method: req.method, headers, body: body as unknown as BodyInit | undefined });
+        const response = await handler(request, {
+          remoteAddr: { hostname: plainIp(req.socket.remoteAddress), port: req.socket.remotePort ?? 0 },
+        });
+        const outHeaders: Record<string, string | string[]> = {};
+        response.headers.forEach((v, k) => {
+          const prev = outHeaders[k];
+          outHeaders[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+        });
+        res.writeHead(response.status, outHeaders);
+        if (response.body && req.method !== "HEAD") {
+          const reader = response.body.getReader();
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            if (!res.write(value)) await new Promise((r) => res.once("drain", r));
+          }
+        }
+        res.end();
+      } catch (err) {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end(String(err));
+      }
+    });
+    server.once("error", reject);
+    server.listen({ host: opts.hostname, port: opts.port }, () => {
+      server.off("error", reject);
+      const a = server.address() as net.AddressInfo;
+      resolve({
+        addr: { hostname: plainIp(a.address), port: a.port },
+        close: () =>
+          new Promise<void>((r) => {
+            server.close(() => r());
+            server.closeAllConnections?.();
+          }),
+      });
+    });
+  });
+}
+
+type Proc = {
+  on(sig: string, fn: () => void): void;
+  exit(code: number): never;
+  pid: number;
+  argv: string[];
+};
+
+export function nodeRuntime(): Runtime {
+  const proc = (globalThis as unknown as { process: Proc }).process;
+  return {
+    name: "node",
+    listen: nodeListen,
+    connect: nodeConnect,
+    serveHttp: nodeServeHttp,
+    onSignal: (sig, fn) => proc.on(sig, fn),
+    exit: (code) => proc.exit(code),
+    pid: () => proc.pid,
+    args: () => proc.argv.slice(2),
+  };
+}

@@ -1,0 +1,105 @@
+import type { HttpServer, Runtime } from "../runtime/types.ts";
+
+/**
+ * A small controller that answers the four control events itself (embedded first-run defaults,
+ * tests). publish → one upstream at `kmpUrl`, `channel_id` = the stream name, `track_id` =
+ * `v1`/`a1`; republish → the same URL; connect → ok; unpublish → `{}`. Every request is recorded.
+ * Modes inject the fixture controller's failures (fixtures README §1.2).
+ */
+export type ControllerMode = {
+  connect?: "ok" | "reject" | "bad_status";
+  publish?: "ok" | "error" | "no_upstreams";
+  republish?: "ok" | "error";
+  /** Extra keys for each upstream object of a publish answer (e.g. resume_from). */
+  publishExtra?: Record<string, unknown>;
+  /** Fixed channel id; default: the stream name. */
+  channelId?: string;
+};
+
+export type ControlRequest = { path: string; headers: [string, string][]; bodyRaw: string; body: Record<string, unknown>; time: number };
+
+export class TestController {
+  readonly runtime: Runtime;
+  kmpUrl: string;
+  republishUrl: string | null = null;
+  mode: ControllerMode;
+  readonly requests: ControlRequest[] = [];
+  private server: HttpServer | null = null;
+  private waiters: (() => void)[] = [];
+
+  constructor(opts: { runtime: Runtime; kmpUrl: string; mode?: ControllerMode }) {
+    this.runtime = opts.runtime;
+    this.kmpUrl = opts.kmpUrl;
+    this.mode = opts.mode ?? {};
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.server?.addr.port ?? 0}`;
+  }
+
+  async start(hostname = "127.0.0.1", port = 0): Promise<this> {
+    this.server = await this.runtime.serveHttp({ hostname, port }, (req) => this.handle(req));
+    return this;
+  }
+
+  async close(): Promise<void> {
+    await this.server?.close();
+    this.server = null;
+  }
+
+  events(type?: string): Record<string, unknown>[] {
+    return this.requests.map((r) => r.body).filter((b) => !type || b.event_type === type);
+  }
+
+  waitFor(pred: () => boolean, timeoutMs = 20_000): Promise<void> {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(new Error(`TestController.waitFor timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const check = () => {
+        if (!pred()) return;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== check);
+        resolve();
+      };
+      this.waiters.push(check);
+    });
+  }
+
+  private async handle(req: Request): Promise<Response> {
+    const path = new URL(req.url).pathname;
+    const bodyRaw = await req.text();
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(bodyRaw);
+    } catch { /* recorded raw */ }
+    this.requests.push({ path, headers: [...req.headers], bodyRaw, body, time: Date.now() });
+    queueMicrotask(() => {
+      for (const w of [...this.waiters]) w();
+    });
+    const m = this.mode;
+    const ok = (o: unknown) => new Response(JSON.stringify(o), { status: 200, headers: { "content-type": "application/json" } });
+    const ev = String(body.event_type ?? path.replace(/^\//, ""));
+    switch (ev) {
+      case "connect":
+        if (m.connect === "bad_status") return new Response("error", { status: 500 });
+        if (m.connect === "reject") return ok({ code: "error", message: "rejected by test controller" });
+        return ok({ code: "ok", message: "ok" });
+      case "publish": {
+        if (m.publish === "error") return ok({ code: "error", message: "publish refused" });
+        const mi = body.media_info as { media_type?: string } | undefined;
+        const rtmp = body.rtmp as { name?: string } | undefined;
+        const trackId = mi?.media_type === "audio" ? "a1" : "v1";
+        const upstreams = m.publish === "no_upstreams" ? [] : [{ url: this.kmpUrl, id: "u1", ...(m.publishExtra ?? {}) }];
+        return ok({ code: "ok", channel_id: m.channelId ?? (rtmp?.name || "ch1"), track_id: trackId, upstreams });
+      }
+      case "republish":
+        if (m.republish === "error") return ok({ code: "error", message: "republish refused" });
+        return ok({ code: "ok", url: this.republishUrl ?? this.kmpUrl });
+      default:
+        return ok({});
+    }
+  }
+}

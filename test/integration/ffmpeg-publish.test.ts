@@ -1,0 +1,56 @@
+/**
+ * Real ffmpeg publishes every fixture input over real TCP to our server; a real HTTP controller
+ * answers and a real KMP receiver acks. Every frame ffmpeg sent must reach KMP (count + md5).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { hasShared, INPUTS } from "../helpers/paths.ts";
+import { have, run } from "../helpers/proc.ts";
+import { startStack } from "../helpers/stack.ts";
+import { expectedFrames, receivedFrames } from "../helpers/expect-frames.ts";
+
+const inputs = [
+  { file: "av_h264main_bframes_aac.flv", re: true },
+  { file: "av_h264baseline_aac.flv", re: false },
+  { file: "audio_aac.flv", re: false },
+  { file: "video_h264.flv", re: false },
+];
+
+for (const input of inputs) {
+  test(`ffmpeg publishes ${input.file}${input.re ? " with -re" : ""}: every frame reaches KMP`, { timeout: 60_000 }, async (t) => {
+    if (!hasShared) return t.skip("../shared not found");
+    if (!(await have("ffmpeg"))) return t.skip("ffmpeg not installed");
+    const path = join(INPUTS, input.file);
+    const expected = expectedFrames(readFileSync(path));
+    const stack = await startStack();
+    try {
+      const args = ["-hide_banner", "-nostdin", "-loglevel", "error", ...(input.re ? ["-re"] : []), "-i", path, "-c", "copy", "-f", "flv", stack.rtmpUrl("live/s1?x=1")];
+      const r = await run("ffmpeg", args, { timeoutMs: 40_000 });
+      assert.equal(r.code, 0, `ffmpeg failed: ${r.stderr}`);
+      const tracks = (expected.video.length ? 1 : 0) + (expected.audio.length ? 1 : 0);
+      await stack.controller.waitFor(() => stack.controller.events("unpublish").length === tracks, 30_000);
+      for (const media of ["video", "audio"] as const) {
+        const want = expected[media];
+        const trackId = media === "video" ? "v1" : "a1";
+        const got = receivedFrames(stack.receiver.connections.filter((c) => c.trackId === trackId));
+        assert.equal(got.length, want.length, `${media}: ${got.length} frames received, ${want.length} sent`);
+        for (let i = 0; i < want.length; i++) {
+          assert.equal(got[i].md5, want[i].md5, `${media} frame ${i} payload differs`);
+          if (media === "video") {
+            assert.equal(got[i].key, want[i].key, `video frame ${i} key flag`);
+            assert.equal(got[i].dts, BigInt(want[i].ts) * 90n, `video frame ${i} dts`);
+          } else {
+            // AAC dts is smoothed to the 1024-sample grid, never by more than the 2 ms margin
+            const diff = got[i].dts - BigInt(want[i].ts) * 90n;
+            assert.ok(diff >= -180n && diff <= 180n, `audio frame ${i} dts off by ${diff}`);
+          }
+        }
+      }
+      for (const ev of stack.controller.events("unpublish")) assert.equal(ev.reason, "rtmp_close");
+    } finally {
+      await stack.close();
+    }
+  });
+}
