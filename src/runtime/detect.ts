@@ -9,6 +9,10 @@ let cached: Promise<Runtime> | null = null;
 export function getRuntime(): Promise<Runtime> {
   cached ??= (async () => {
     switch (runtimeName) {
+      case "deno":
+        return (await import("./deno.ts")).denoRuntime();
+      case "bun":
+        return (await import("./bun.ts")).bunRuntime();
       default:
         return (await import("./node.ts")).nodeRuntime();
     }

@@ -1,0 +1,290 @@
+import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime } from "./types.ts";
+
+/** The slice of Bun's socket API this adapter uses (typed locally). */
+type BunSocket = {
+  data: BunTcpConn;
+  write(b: Uint8Array): number;
+  shutdown(): void;
+  end(): void;
+  terminate(): void;
+  pause(): void;
+  resume(): void;
+  setNoDelay(on: boolean): void;
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+};
+type SocketHandler = {
+  open?(s: BunSocket): void;
+  data(s: BunSocket, d: Uint8Array): void;
+  drain(s: BunSocket): void;
+  end(s: BunSocket): void;
+  close(s: BunSocket, err?: Error): void;
+  error(s: BunSocket, err: Error): void;
+  connectError?(s: BunSocket, err: Error): void;
+};
+type BunNs = {
+  listen(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: SocketHandler }): { port: number; hostname: string; stop(force?: boolean): void };
+  connect(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: SocketHandler; data?: BunTcpConn }): Promise<BunSocket>;
+  serve(o: { hostname: string; port: number; fetch(req: Request, server: { requestIP(r: Request): { address: string; port: number } | null }): Response | Promise<Response> }): {
+    port: number;
+    hostname: string;
+    stop(force?: boolean): Promise<void> | void;
+  };
+};
+const B = (globalThis as unknown as { Bun: BunNs }).Bun;
+type Proc = { on(sig: string, fn: () => void): void; exit(code: number): never; pid: number; argv: string[] };
+const proc = (globalThis as unknown as { process: Proc }).process;
+
+const HIGH_WATER = 256 * 1024;
+const plain = (ip: string) => (ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip);
+
+/**
+ * A Bun callback socket as web streams: data is enqueued and reading pauses while the stream is
+ * full; `write()` may take only part of a chunk, so the rest waits for `drain`.
+ */
+class BunTcpConn implements Conn {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  localAddr: NetAddr = { hostname: "", port: 0 };
+  remoteAddr: NetAddr = { hostname: "", port: 0 };
+  readonly closed: Promise<void>;
+  bytesWritten = 0;
+  socket: BunSocket | null = null;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private paused = false;
+  private readDone = false;
+  private isClosed = false;
+  private resolveClosed!: () => void;
+  /** The write waiting for `drain`: the unwritten rest and its promise callbacks. */
+  private pending: { rest: Uint8Array; resolve: () => void; reject: (e: Error) => void } | null = null;
+
+  constructor() {
+    this.closed = new Promise((r) => (this.resolveClosed = r));
+    const self = this;
+    this.readable = new ReadableStream<Uint8Array>({
+      start(c) {
+        self.controller = c;
+      },
+      pull() {
+        if (self.paused && self.socket) {
+          self.paused = false;
+          self.socket.resume();
+        }
+      },
+      cancel() {
+        self.close();
+      },
+    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength });
+    this.writable = new WritableStream<Uint8Array>({
+      write(chunk) {
+        return self.write(chunk);
+      },
+      close() {
+        self.socket?.shutdown();
+      },
+      abort() {
+        self.close();
+      },
+    });
+  }
+
+  attach(s: BunSocket): void {
+    this.socket = s;
+    this.localAddr = { hostname: plain(s.localAddress ?? ""), port: s.localPort ?? 0 };
+    this.remoteAddr = { hostname: plain(s.remoteAddress ?? ""), port: s.remotePort ?? 0 };
+  }
+
+  private write(chunk: Uint8Array): Promise<void> | void {
+    const s = this.socket;
+    if (!s || this.isClosed) return Promise.reject(new Error("socket closed"));
+    const n = s.write(chunk);
+    if (n < 0) return Promise.reject(new Error("socket write failed"));
+    this.bytesWritten += n;
+    if (n === chunk.byteLength) return;
+    return new Promise<void>((resolve, reject) => {
+      this.pending = { rest: chunk.subarray(n), resolve, reject };
+    });
+  }
+
+  onDrain(): void {
+    const p = this.pending;
+    if (!p || !this.socket) return;
+    const n = this.socket.write(p.rest);
+    if (n < 0) {
+      this.pending = null;
+      p.reject(new Error("socket write failed"));
+      return;
+    }
+    this.bytesWritten += n;
+    if (n === p.rest.byteLength) {
+      this.pending = null;
+      p.resolve();
+    } else p.rest = p.rest.subarray(n);
+  }
+
+  onData(d: Uint8Array): void {
+    if (this.readDone) return;
+    this.controller.enqueue(d);
+    if ((this.controller.desiredSize ?? 1) <= 0 && this.socket) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  onEnd(): void {
+    if (this.readDone) return;
+    this.readDone = true;
+    try {
+      this.controller.close();
+    } catch { /* already closed */ }
+  }
+
+  onClose(err?: Error): void {
+    if (!this.readDone) {
+      this.readDone = true;
+      try {
+        if (err) this.controller.error(err);
+        else this.controller.close();
+      } catch { /* already done */ }
+    }
+    this.pending?.reject(err ?? new Error("socket closed"));
+    this.pending = null;
+    this.isClosed = true;
+    this.socket = null;
+    this.resolveClosed();
+  }
+
+  setNoDelay(on: boolean): void {
+    this.socket?.setNoDelay(on);
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.socket?.terminate();
+  }
+}
+
+const handler: SocketHandler = {
+  data: (s, d) => s.data.onData(d),
+  drain: (s) => s.data.onDrain(),
+  end: (s) => s.data.onEnd(),
+  close: (s, err) => s.data.onClose(err),
+  error: (s, err) => s.data.onClose(err),
+};
+
+class BunTcpListener implements Listener {
+  readonly addr: NetAddr;
+  private readonly server: { stop(force?: boolean): void };
+  private readonly queue: Conn[] = [];
+  private waiting: ((r: IteratorResult<Conn>) => void) | null = null;
+  private done = false;
+
+  constructor(o: ListenOptions) {
+    const self = this;
+    const server = B.listen({
+      hostname: o.hostname,
+      port: o.port,
+      allowHalfOpen: true,
+      socket: {
+        ...handler,
+        open(s) {
+          const conn = new BunTcpConn();
+          s.data = conn;
+          conn.attach(s);
+          self.push(conn);
+        },
+      },
+    });
+    this.server = server;
+    this.addr = { hostname: plain(server.hostname), port: server.port };
+  }
+
+  private push(c: Conn): void {
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w({ value: c, done: false });
+    } else this.queue.push(c);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Conn> {
+    return {
+      next: () => {
+        const c = this.queue.shift();
+        if (c) return Promise.resolve({ value: c, done: false });
+        if (this.done) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((r) => (this.waiting = r));
+      },
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.server.stop(false);
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w({ value: undefined, done: true });
+    }
+  }
+}
+
+export function bunRuntime(): Runtime {
+  return {
+    name: "bun",
+    listen: (o) => Promise.resolve(new BunTcpListener(o)),
+    connect: async (o: ConnectOptions) => {
+      if (o.signal?.aborted) throw o.signal.reason ?? new Error("aborted");
+      const conn = new BunTcpConn();
+      const s = await new Promise<BunSocket>((resolve, reject) => {
+        const onAbort = () => reject(o.signal?.reason ?? new Error("aborted"));
+        o.signal?.addEventListener("abort", onAbort, { once: true });
+        B.connect({
+          hostname: o.hostname,
+          port: o.port,
+          allowHalfOpen: true,
+          data: conn,
+          socket: { ...handler, connectError: (_s, err) => reject(err) },
+        }).then((s) => {
+          o.signal?.removeEventListener("abort", onAbort);
+          if (o.signal?.aborted) {
+            s.terminate();
+            return;
+          }
+          resolve(s);
+        }, reject);
+      });
+      s.data = conn;
+      conn.attach(s);
+      return conn;
+    },
+    serveHttp: (o: ListenOptions, h: FetchHandler): Promise<HttpServer> => {
+      const server = B.serve({
+        hostname: o.hostname,
+        port: o.port,
+        fetch: (req, srv) => {
+          const ip = srv.requestIP(req);
+          return h(req, { remoteAddr: { hostname: plain(ip?.address ?? ""), port: ip?.port ?? 0 } });
+        },
+      });
+      return Promise.resolve({
+        addr: { hostname: plain(server.hostname), port: server.port },
+        close: async () => {
+          await server.stop(true);
+        },
+      });
+    },
+    onSignal: (sig, fn) => proc.on(sig, fn),
+    exit: (code) => proc.exit(code),
+    pid: () => proc.pid,
+    args: () => proc.argv.slice(2),
+  };
+}

@@ -1,0 +1,171 @@
+import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime } from "./types.ts";
+
+/** The slice of the Deno namespace this adapter uses (typed locally so tsc needs no Deno types). */
+type DenoConn = {
+  read(p: Uint8Array): Promise<number | null>;
+  write(p: Uint8Array): Promise<number>;
+  closeWrite(): Promise<void>;
+  close(): void;
+  setNoDelay(on?: boolean): void;
+  localAddr: { hostname: string; port: number };
+  remoteAddr: { hostname: string; port: number };
+};
+type DenoListener = AsyncIterable<DenoConn> & { addr: { hostname: string; port: number }; close(): void; accept(): Promise<DenoConn> };
+type DenoNs = {
+  listen(o: { hostname: string; port: number; transport: "tcp" }): DenoListener;
+  connect(o: { hostname: string; port: number; transport: "tcp"; signal?: AbortSignal }): Promise<DenoConn>;
+  serve(o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, h: (req: Request, info: { remoteAddr: { hostname: string; port: number } }) => Response | Promise<Response>): {
+    addr: { hostname: string; port: number };
+    shutdown(): Promise<void>;
+    finished: Promise<void>;
+  };
+  addSignalListener(sig: string, fn: () => void): void;
+  exit(code: number): never;
+  pid: number;
+  args: string[];
+};
+const D = (globalThis as unknown as { Deno: DenoNs }).Deno;
+
+const READ_SIZE = 64 * 1024;
+const HIGH_WATER = 256 * 1024;
+
+const addr = (a: { hostname: string; port: number }): NetAddr => ({ hostname: a.hostname.startsWith("::ffff:") && a.hostname.includes(".") ? a.hostname.slice(7) : a.hostname, port: a.port });
+
+/**
+ * Deno.Conn as web streams built on read()/write()/closeWrite(): Deno's own conn.readable closes
+ * the resource at EOF and conn.writable closes both directions, which breaks half-close.
+ */
+class DenoTcpConn implements Conn {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly localAddr: NetAddr;
+  readonly remoteAddr: NetAddr;
+  readonly closed: Promise<void>;
+  bytesWritten = 0;
+  private readonly conn: DenoConn;
+  private isClosed = false;
+  private readDone = false;
+  private writeDone = false;
+  private resolveClosed!: () => void;
+
+  constructor(conn: DenoConn) {
+    this.conn = conn;
+    this.localAddr = addr(conn.localAddr);
+    this.remoteAddr = addr(conn.remoteAddr);
+    this.closed = new Promise((r) => (this.resolveClosed = r));
+    const self = this;
+    this.readable = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        const buf = new Uint8Array(READ_SIZE);
+        let n: number | null;
+        try {
+          n = await conn.read(buf);
+        } catch (err) {
+          self.readDone = true;
+          if (self.isClosed) c.close();
+          else c.error(err);
+          self.maybeClosed();
+          return;
+        }
+        if (n === null) {
+          self.readDone = true;
+          c.close();
+          self.maybeClosed();
+          return;
+        }
+        c.enqueue(n === READ_SIZE ? buf : buf.subarray(0, n));
+      },
+      cancel() {
+        self.close();
+      },
+    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength });
+    this.writable = new WritableStream<Uint8Array>({
+      async write(chunk) {
+        let off = 0;
+        while (off < chunk.byteLength) {
+          const n = await conn.write(off === 0 ? chunk : chunk.subarray(off));
+          off += n;
+          self.bytesWritten += n;
+        }
+      },
+      async close() {
+        self.writeDone = true;
+        try {
+          await conn.closeWrite();
+        } catch { /* already closed */ }
+        self.maybeClosed();
+      },
+      abort() {
+        self.close();
+      },
+    });
+  }
+
+  private maybeClosed(): void {
+    if (this.readDone && this.writeDone) this.close();
+  }
+
+  setNoDelay(on: boolean): void {
+    this.conn.setNoDelay(on);
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+    this.resolveClosed();
+  }
+}
+
+class DenoTcpListener implements Listener {
+  readonly addr: NetAddr;
+  private readonly l: DenoListener;
+  constructor(l: DenoListener) {
+    this.l = l;
+    this.addr = addr(l.addr);
+  }
+  async *[Symbol.asyncIterator](): AsyncIterator<Conn> {
+    for (;;) {
+      let c: DenoConn;
+      try {
+        c = await this.l.accept();
+      } catch {
+        return; // listener closed
+      }
+      yield new DenoTcpConn(c);
+    }
+  }
+  close(): void {
+    try {
+      this.l.close();
+    } catch { /* already closed */ }
+  }
+}
+
+export function denoRuntime(): Runtime {
+  return {
+    name: "deno",
+    listen: (o: ListenOptions) => Promise.resolve(new DenoTcpListener(D.listen({ hostname: o.hostname, port: o.port, transport: "tcp" }))),
+    connect: async (o: ConnectOptions) => new DenoTcpConn(await D.connect({ hostname: o.hostname, port: o.port, transport: "tcp", signal: o.signal })),
+    serveHttp: (o: ListenOptions, handler: FetchHandler): Promise<HttpServer> =>
+      new Promise((resolve) => {
+        const server = D.serve({
+          hostname: o.hostname,
+          port: o.port,
+          onListen: (a) =>
+            resolve({
+              addr: addr(a),
+              close: async () => {
+                await server.shutdown();
+              },
+            }),
+        }, (req, info) => handler(req, { remoteAddr: addr(info.remoteAddr) }));
+      }),
+    onSignal: (sig, fn) => D.addSignalListener(sig, fn),
+    exit: (code) => D.exit(code),
+    pid: () => D.pid,
+    args: () => D.args,
+  };
+}
