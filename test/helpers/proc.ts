@@ -47,11 +47,11 @@ export function start(cmd: string, args: string[], opts: { cwd?: string; env?: R
   };
 }
 
-/** True when `cmd` can be run (e.g. ffmpeg installed). */
-export async function have(cmd: string): Promise<boolean> {
+/** True when `cmd` can be run (e.g. ffmpeg installed): it starts and exits 0 with `versionFlag`. */
+export async function have(cmd: string, versionFlag = cmd.startsWith("gst-") ? "--version" : "-version"): Promise<boolean> {
   try {
-    const r = await run(cmd, ["-version"], { timeoutMs: 10_000 });
-    return r.code === 0 || r.code === 1;
+    const r = await run(cmd, [versionFlag], { timeoutMs: 10_000 });
+    return r.code === 0;
   } catch {
     return false;
   }
