@@ -25,17 +25,23 @@ export class RawClient {
     await this.writer.write(bytes);
   }
 
-  /** Reads exactly n bytes (or fewer at EOF). */
+  private inflight: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+
+  /** Reads exactly n bytes (or fewer at EOF); one socket read is in flight at a time. */
   async read(n: number, timeoutMs = 5_000): Promise<Uint8Array> {
     const deadline = Date.now() + timeoutMs;
     while (this.buffered.length < n && !this.eof) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`read(${n}) timed out with ${this.buffered.length} bytes`);
+      this.inflight ??= this.reader.read();
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const r = await Promise.race([
-        this.reader.read(),
-        new Promise<"timeout">((res) => setTimeout(() => res("timeout"), left)),
+        this.inflight,
+        new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), left))),
       ]);
+      clearTimeout(timer);
       if (r === "timeout") continue;
+      this.inflight = null;
       if (r.done) this.eof = true;
       else {
         const m = new Uint8Array(this.buffered.length + r.value.length);
@@ -53,7 +59,12 @@ export class RawClient {
   async closedByServer(timeoutMs = 5_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     try {
-      while (!this.eof && Date.now() < deadline) await this.read(1 << 20, Math.max(1, deadline - Date.now())).catch(() => {});
+      while (!this.eof && Date.now() < deadline) {
+        await this.read(1 << 20, Math.max(1, deadline - Date.now())).catch((err) => {
+          if (!String(err).includes("timed out")) throw err;
+        });
+        this.buffered = new Uint8Array(0); // whatever the server said is not needed here
+      }
     } catch { /* reset counts as closed */
       return true;
     }
