@@ -21,7 +21,10 @@ const dec = new TextDecoder();
 /** Truncates to at most `max` UTF-8 bytes, like the reference's fixed buffers (spec §1.7). */
 export function truncateBytes(s: string, max: number): string {
   const b = enc.encode(s);
-  return b.length <= max ? s : dec.decode(b.subarray(0, max));
+  if (b.length <= max) return s;
+  let end = max;
+  while (end > 0 && (b[end] & 0xc0) === 0x80) end--; // do not cut a UTF-8 sequence in half
+  return dec.decode(b.subarray(0, end));
 }
 
 const str = (v: AmfValue | undefined, max: number) => (typeof v === "string" ? truncateBytes(v, max) : "");

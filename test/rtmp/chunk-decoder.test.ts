@@ -1,0 +1,119 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { ChunkDecoder, type RtmpMessage } from "../../src/rtmp/chunk-decoder.ts";
+import { ChunkStreamEncoder, encodeMessage } from "../../src/rtmp/chunk-encoder.ts";
+import { RtmpDemuxer } from "../../src/rtmp/demuxer.ts";
+import { RtmpError } from "../../src/errors.ts";
+import { afterHandshake, randomSplits, rawRtmpScenarios, readBin, readDump } from "../helpers/fixtures.ts";
+
+const md5 = (b: Uint8Array) => createHash("md5").update(b).digest("hex");
+
+function decodeAll(pieces: Iterable<Uint8Array>): { msgs: { csid: number; type: number; msid: number; ts: number; len: number; md5: string }[]; decoder: ChunkDecoder } {
+  const msgs: { csid: number; type: number; msid: number; ts: number; len: number; md5: string }[] = [];
+  const decoder = new ChunkDecoder({
+    onMessage: (m) => msgs.push({ csid: m.csid, type: m.type, msid: m.msid, ts: m.timestamp, len: m.payload.byteLength, md5: md5(m.payload) }),
+  });
+  for (const p of pieces) decoder.push(p);
+  return { msgs, decoder };
+}
+
+for (const scenario of rawRtmpScenarios()) {
+  test(`${scenario}: every fixture message, whole / 1 byte at a time / random splits`, () => {
+    const body = afterHandshake(readBin(scenario, "conn1_c2s.bin"));
+    const whole = decodeAll([body]);
+    const dump = readDump(scenario, "conn1_c2s.txt");
+    assert.equal(whole.msgs.length, dump.total, "message count matches the fixture dump");
+    for (const l of dump.lines) {
+      const m = whole.msgs[l.n - 1];
+      assert.deepEqual([m.csid, m.type, m.msid, m.ts, m.len], [l.csid, l.type, l.msid, l.ts, l.len], `msg#${l.n}`);
+      if (l.md5) assert.equal(m.md5, l.md5, `msg#${l.n} payload md5`);
+    }
+    const bytes = function* () {
+      for (let i = 0; i < body.byteLength; i++) yield body.subarray(i, i + 1);
+    };
+    assert.deepEqual(decodeAll(bytes()).msgs, whole.msgs, "1-byte pieces");
+    for (const seed of [1, 7, 42]) assert.deepEqual(decodeAll(randomSplits(body, seed)).msgs, whole.msgs, `random splits seed ${seed}`);
+  });
+}
+
+test("RtmpDemuxer is a TransformStream of messages", async () => {
+  const scenario = rawRtmpScenarios()[0];
+  if (!scenario) return;
+  const body = afterHandshake(readBin(scenario, "conn1_c2s.bin"));
+  const src = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const p of randomSplits(body, 3, 9000)) c.enqueue(p);
+      c.close();
+    },
+  });
+  const out: RtmpMessage[] = [];
+  for await (const m of src.pipeThrough(new RtmpDemuxer())) out.push(m);
+  assert.equal(out.length, decodeAll([body]).msgs.length);
+});
+
+test("compressed headers: fmt 1/2/3 deltas, interleaving and chunk size changes", () => {
+  const enc = new ChunkStreamEncoder(128);
+  const payload = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * seed) & 0xff);
+  const input = [
+    { csid: 6, msid: 1, type: 9, timestamp: 0, payload: payload(300, 3) },
+    { csid: 4, msid: 1, type: 8, timestamp: 0, payload: payload(20, 5) },
+    { csid: 6, msid: 1, type: 9, timestamp: 40, payload: payload(300, 7) }, // fmt 2 (same length/type)
+    { csid: 6, msid: 1, type: 9, timestamp: 80, payload: payload(17, 9) }, // fmt 1
+    { csid: 4, msid: 1, type: 8, timestamp: 23, payload: payload(20, 11) },
+  ];
+  const bytes = input.map((m) => enc.encode(m));
+  const got = decodeAll(bytes).msgs;
+  assert.deepEqual(got.map((m) => [m.csid, m.ts, m.len, m.md5]), input.map((m) => [m.csid, m.timestamp, m.payload.byteLength, md5(m.payload)]));
+  // set chunk size takes effect for the very next chunk
+  const big = payload(5000, 13);
+  const stream = [encodeMessage({ csid: 2, msid: 0, type: 1, payload: Uint8Array.of(0, 0, 0x10, 0) }, 128), encodeMessage({ csid: 6, msid: 1, type: 9, payload: big }, 4096)];
+  const r = decodeAll(stream);
+  assert.equal(r.decoder.chunkSize, 4096);
+  assert.equal(r.msgs[1].md5, md5(big));
+});
+
+test("extended timestamps, and a fmt-3 message after fmt 0 gets delta 0 (reference quirk)", () => {
+  const p = Uint8Array.of(1, 2, 3);
+  // fmt 0 with extended timestamp 0x01000000, then a fmt-3 chunk starting a new message carrying the same 4 bytes
+  const m0 = encodeMessage({ csid: 6, msid: 1, type: 9, timestamp: 0x01000000, payload: p }, 128);
+  const m1 = Uint8Array.of(0xc6, 0x01, 0x00, 0x00, 0x00, 9, 9, 9);
+  const r = decodeAll([m0, m1]);
+  assert.equal(r.msgs.length, 2);
+  assert.equal(r.msgs[0].ts, 0x01000000);
+  assert.equal(r.decoder.type3ExtTs, "on");
+  // delta := the extended field read on the fmt-3 chunk (spec §1.3)
+  assert.equal(r.msgs[1].ts, (0x01000000 + 0x01000000) >>> 0);
+});
+
+test("type-3 auto detection: 4 bytes that are not the timestamp are put back as payload", () => {
+  const p = Uint8Array.from({ length: 200 }, (_, i) => i);
+  const first = encodeMessage({ csid: 6, msid: 1, type: 9, timestamp: 0x01000000, payload: p.subarray(0, 128) }, 128);
+  // same message, but continuation chunks without the extended field (encoder that omits it)
+  const head = new Uint8Array([0x06, 0xff, 0xff, 0xff, 0, 0, 200, 9, 1, 0, 0, 0, 0x01, 0, 0, 0]);
+  const stream = new Uint8Array([...head, ...p.subarray(0, 128), 0xc6, ...p.subarray(128)]);
+  const r = decodeAll([stream]);
+  assert.ok(first.byteLength > 0);
+  assert.equal(r.decoder.type3ExtTs, "off");
+  assert.equal(r.msgs.length, 1);
+  assert.equal(r.msgs[0].md5, md5(p));
+});
+
+test("aggregate messages are split with rebased timestamps", () => {
+  const sub = (type: number, ts: number, data: number[]) => [type, 0, 0, data.length, (ts >> 16) & 0xff, (ts >> 8) & 0xff, ts & 0xff, 0, 0, 0, 1, ...data, 0, 0, 0, data.length + 11];
+  const agg = Uint8Array.from([...sub(9, 1000, [0x17, 1, 0, 0, 0, 5]), ...sub(8, 1020, [0xaf, 1, 7])]);
+  const r = decodeAll([encodeMessage({ csid: 6, msid: 1, type: 22, timestamp: 5000, payload: agg }, 128)]);
+  assert.deepEqual(r.msgs.map((m) => [m.type, m.ts, m.msid, m.len]), [[9, 5000, 1, 6], [8, 5020, 1, 3]]);
+  const truncated = agg.subarray(0, agg.length - 5);
+  assert.throws(() => decodeAll([encodeMessage({ csid: 6, msid: 1, type: 22, payload: truncated }, 128)]), (e: RtmpError) => e.code === "RTMP_ERR_BAD_AGGREGATE");
+});
+
+test("limits: csid beyond max_streams, message beyond max_message", () => {
+  assert.throws(() => decodeAll([Uint8Array.of(0x01, 0xff, 0xff, 0, 0, 0, 0, 0, 1, 20, 0, 0, 0, 0)]), (e: RtmpError) => e.code === "RTMP_ERR_CSID_LIMIT");
+  assert.throws(() => decodeAll([Uint8Array.of(0x03, 0, 0, 0, 0x10, 0, 1, 20, 0, 0, 0, 0)]), (e: RtmpError) => e.code === "RTMP_ERR_MESSAGE_TOO_LARGE");
+  // a header split anywhere still throws once complete, and nothing is allocated for the huge length
+  const d = new ChunkDecoder({ onMessage: () => {} });
+  d.push(Uint8Array.of(0x03, 0, 0, 0));
+  assert.throws(() => d.push(Uint8Array.of(0xff, 0xff, 0xff, 20, 0, 0, 0, 0)), (e: RtmpError) => e.code === "RTMP_ERR_MESSAGE_TOO_LARGE");
+  assert.equal(d.allocations, 0);
+});
