@@ -1,0 +1,51 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fromHex } from "../../src/bytes/bytes.ts";
+import { parseAsc } from "../../src/codec/aac.ts";
+import { parseAvcConfig } from "../../src/codec/avc.ts";
+import { hasCaptions } from "../../src/codec/captions.ts";
+import { toRational } from "../../src/codec/frame-rate.ts";
+import { frameRateText, mediaInfoJson } from "../../src/codec/media-info-json.ts";
+
+test("AudioSpecificConfig: LC, explicit SBR extension rate, mono 48k, escape object type", () => {
+  assert.deepEqual(parseAsc(fromHex("12 10")), { objectType: 2, sampleRate: 44100, channelConfig: 2 });
+  assert.deepEqual(parseAsc(fromHex("12 10 56 e5 00")), { objectType: 2, sampleRate: 44100, channelConfig: 2 });
+  assert.deepEqual(parseAsc(fromHex("11 88")), { objectType: 2, sampleRate: 48000, channelConfig: 1 });
+  // HE-AAC (object type 5): 24 kHz core, extension 48 kHz, then AAC LC
+  assert.deepEqual(parseAsc(fromHex("2b 11 88 00")), { objectType: 2, sampleRate: 48000, channelConfig: 2 });
+  // explicit 24-bit frequency (index 15): 7350*... use 22050 = 0x005622
+  assert.equal(parseAsc(fromHex("17 80 2b 11 00"))?.sampleRate, 22050);
+});
+
+test("AVC config record: SPS size, profile, NAL length (fixture s01 avcC)", () => {
+  const rec = fromHex("014d400dffe10018674d400deca0a0fd80880000030008000003019078a14cb001000468ebecb2");
+  assert.deepEqual(parseAvcConfig(rec), { profile: 0x4d, compat: 0x40, level: 0x0d, nalLengthSize: 4, width: 320, height: 240 });
+  // high profile with cropping: 1920x1080 (1088 coded, crop bottom 4)
+  const high = fromHex("0164002affe1001b6764002aacd940780227e5c044000003000400000300f03c60c65801000568ebecb22c");
+  assert.deepEqual([parseAvcConfig(high)?.width, parseAvcConfig(high)?.height], [1920, 1080]);
+  assert.equal(parseAvcConfig(fromHex("01 64")), null);
+});
+
+test("frame rate: continued fractions with denominators up to 1e6 (spec §3.3)", () => {
+  const cases: [number, number, number][] = [[30, 30, 1], [29.97, 2997, 100], [23.976, 2997, 125], [59.94, 2997, 50], [30000 / 1001, 30000, 1001], [12.5, 25, 2], [29.96969696969697, 989, 33], [0, 0, 1]];
+  for (const [d, n, den] of cases) assert.deepEqual(toRational(d), { num: n, denom: den }, String(d));
+  assert.equal(frameRateText(25, 1), "25.00");
+  assert.equal(frameRateText(989, 33), "29.96");
+  assert.equal(frameRateText(30000, 1001), "29.97");
+  assert.equal(frameRateText(0, 1), "0.00");
+});
+
+test("media_info JSON: key order and number formats", () => {
+  const v = mediaInfoJson({ mediaType: "video", codecId: 7, timescale: 90000, bitrate: 292000, width: 320, height: 240, frameRate: { num: 25, denom: 1 }, ceaCaptions: false, extraData: fromHex("0164") });
+  assert.equal(v, '{"media_type":"video","bitrate":292000,"codec_id":7,"extra_data":"0164","width":320,"height":240,"frame_rate":25.00,"cea_captions":false}');
+  const a = mediaInfoJson({ mediaType: "audio", codecId: 1002, timescale: 90000, bitrate: 128000, channels: 1, bitsPerSample: 16, sampleRate: 44100, channelLayout: 4n, extraData: new Uint8Array(0) });
+  assert.equal(a, '{"media_type":"audio","bitrate":128000,"codec_id":1002,"extra_data":"","channels":1,"channel_layout":"4","bits_per_sample":16,"sample_rate":44100}');
+});
+
+test("CEA-608/708 detection: GA94 user data in an H.264 SEI", () => {
+  const sei = [0x06, 0x04, 0x0b, 0xb5, 0x00, 0x31, 0x47, 0x41, 0x39, 0x34, 0x03, 0x01, 0x02, 0x03, 0x80];
+  const nals = Uint8Array.from([0, 0, 0, sei.length, ...sei]);
+  assert.equal(hasCaptions(nals, 4, false), true);
+  const other = Uint8Array.from([0, 0, 0, 5, 0x06, 0x05, 0x01, 0x00, 0x80]);
+  assert.equal(hasCaptions(other, 4, false), false);
+});

@@ -1,0 +1,143 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RtmpError } from "../../src/errors.ts";
+import { StreamCodecState } from "../../src/flv/codec-state.ts";
+import { fourccValue, parseAudioTag, parseVideoTag } from "../../src/flv/tag.ts";
+import { TrackConverter } from "../../src/flv/track-converter.ts";
+
+const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
+const now = () => 1n;
+
+function video(state = new StreamCodecState()) {
+  return { state, conv: new TrackConverter({ mediaType: "video", timescale: 90000, audioSyncMarginMs: 2, state }) };
+}
+function feed(t: { state: StreamCodecState; conv: TrackConverter }, media: "video" | "audio", payload: number[], ts: number) {
+  const p = Uint8Array.from(payload);
+  if (media === "video") t.state.onVideo(p);
+  else t.state.onAudio(p);
+  return t.conv.convert(p, ts, now);
+}
+
+test("legacy H.264: 5 header bytes stripped, key flag, signed composition time, spec §4.3 example", () => {
+  const t = video();
+  assert.equal(feed(t, "video", [0x17, 0, 0, 0, 0, 1, 0x4d, 0x40, 0x0d, 0xff, 0xe1, 0, 0], 0).kind, "sequence-header");
+  const r = feed(t, "video", [0x17, 0x01, 0x00, 0x00, 0x43, 0x00, 0x00, 0x00, 0x04, 0x65, 0x88, 0x84, 0x00], 123456);
+  assert.equal(r.kind, "frame");
+  if (r.kind !== "frame") return;
+  assert.equal(r.frame.dts, 11111040n);
+  assert.equal(r.frame.ptsDelay, 6030);
+  assert.equal(r.frame.key, true);
+  assert.deepEqual([...r.frame.data], [0, 0, 0, 4, 0x65, 0x88, 0x84, 0]);
+  assert.ok(r.mediaInfo && r.mediaInfo.mediaType === "video" && r.mediaInfo.codecId === 7);
+  const neg = feed(t, "video", [0x27, 0x01, 0xff, 0xff, 0xfe, 0, 0, 0, 1, 0x41], 123496);
+  assert.ok(neg.kind === "frame" && neg.frame.ptsDelay === -180 && neg.frame.key === false && neg.mediaInfo === null);
+});
+
+test("dts: first frame not rebased; 32-bit wrap-around unwraps; backwards steps allowed", () => {
+  const t = video();
+  const f = (ts: number) => {
+    const r = feed(t, "video", [0x27, 1, 0, 0, 0, 0, 0, 0, 1, 0x41], ts);
+    assert.equal(r.kind, "frame");
+    return r.kind === "frame" ? r.frame.dts : -1n;
+  };
+  assert.equal(f(0xfffffff0), 0xfffffff0n * 90n);
+  assert.equal(f(0x10), (0x1_0000_0010n) * 90n);
+  assert.equal(f(0x08), (0x1_0000_0008n) * 90n);
+});
+
+test("too-short messages are RTMP_ERR_BAD_DATA; empty payloads are dropped", () => {
+  for (const p of [[], [0x17, 1, 0], [0xaf]]) {
+    assert.throws(() => (p[0] === 0xaf ? parseAudioTag : parseVideoTag)(Uint8Array.from(p)), (e: RtmpError) => e.code === "RTMP_ERR_BAD_DATA");
+  }
+  const t = video();
+  assert.equal(feed(t, "video", [0x17, 2, 0, 0, 0], 0).kind, "empty", "AVC end of sequence");
+});
+
+test("legacy non-H.264 video: 1 byte stripped, never a key frame (reference rule)", () => {
+  const t = video();
+  const r = feed(t, "video", [0x12, 9, 9, 9], 0); // Sorenson H.263 key frame
+  assert.ok(r.kind === "frame" && r.frame.key === false && r.frame.data.length === 3 && r.mediaInfo?.codecId === 2);
+});
+
+test("Enhanced RTMP HEVC: codec 8, 8 bytes stripped with composition time, sequence start is extra data", () => {
+  const t = video();
+  const hvcc = new Array(23).fill(0).map((_, i) => (i === 21 ? 0x03 : i));
+  assert.equal(feed(t, "video", [0x90, ...ascii("hvc1"), ...hvcc], 0).kind, "sequence-header");
+  const r = feed(t, "video", [0x91, ...ascii("hvc1"), 0, 0, 0x28, 0, 0, 0, 2, 0x26, 0x01], 40);
+  assert.ok(r.kind === "frame");
+  if (r.kind !== "frame") return;
+  assert.equal(r.mediaInfo?.codecId, 8);
+  assert.equal(r.mediaInfo?.extraData.length, 23);
+  assert.equal(r.frame.ptsDelay, 40 * 90);
+  assert.equal(r.frame.key, true);
+  assert.deepEqual([...r.frame.data], [0, 0, 0, 2, 0x26, 0x01]);
+  const x = feed(t, "video", [0xa3, ...ascii("hvc1"), 0, 0, 0, 1, 0x02], 80); // CodedFramesX, inter
+  assert.ok(x.kind === "frame" && x.frame.ptsDelay === 0 && x.frame.data.length === 5 && x.frame.key === false);
+  assert.equal(feed(t, "video", [0x94, ...ascii("hvc1"), 2, 0, 1, 0x41], 80).kind, "empty", "metadata packets are not frames");
+});
+
+test("AV1 and VP9 have no KMP codec id: refused with RTMP_ERR_UNSUPPORTED_CODEC", () => {
+  for (const fc of ["av01", "vp09"]) {
+    const t = video();
+    assert.throws(() => feed(t, "video", [0x91, ...ascii(fc), 1, 2, 3], 0), (e: RtmpError) => e.code === "RTMP_ERR_UNSUPPORTED_CODEC");
+  }
+});
+
+test("Enhanced audio: Opus → 1018 with OpusHead channels and 48 kHz; FLAC refused", () => {
+  const state = new StreamCodecState();
+  const conv = new TrackConverter({ mediaType: "audio", timescale: 90000, audioSyncMarginMs: 2, state });
+  const head = [...ascii("OpusHead"), 1, 1, 0x38, 0x01, 0x80, 0xbb, 0, 0, 0, 0, 0];
+  const seq = Uint8Array.from([0x90, ...ascii("Opus"), ...head]);
+  state.onAudio(seq);
+  assert.equal(conv.convert(seq, 0, now).kind, "sequence-header");
+  const fr = Uint8Array.from([0x91, ...ascii("Opus"), 0xfc, 0xff, 0xfe]);
+  state.onAudio(fr);
+  const r = conv.convert(fr, 20, now);
+  assert.ok(r.kind === "frame" && r.mediaInfo?.mediaType === "audio");
+  if (r.kind === "frame" && r.mediaInfo?.mediaType === "audio") {
+    assert.deepEqual([r.mediaInfo.codecId, r.mediaInfo.channels, r.mediaInfo.sampleRate, r.mediaInfo.channelLayout], [1018, 1, 48000, 4n]);
+    assert.deepEqual([...r.frame.data], [0xfc, 0xff, 0xfe]);
+  }
+  const flac = new TrackConverter({ mediaType: "audio", timescale: 90000, audioSyncMarginMs: 2, state: new StreamCodecState() });
+  assert.throws(() => flac.convert(Uint8Array.from([0x91, ...ascii("fLaC"), 1]), 0, now), (e: RtmpError) => e.code === "RTMP_ERR_UNSUPPORTED_CODEC");
+});
+
+test("multitrack and ModEx headers are parsed; track 0 is forwarded", () => {
+  // ModEx (packet type 7) with a 3-byte nanosecond offset, then CodedFrames of hvc1
+  const modex = Uint8Array.from([0x97, 2, 0x00, 0x01, 0xf4, 0x01, ...ascii("hvc1"), 0, 0, 0, 9, 9]);
+  const t = parseVideoTag(modex);
+  assert.deepEqual([t.kind, t.fourcc, t.timestampOffsetNs, t.data.length], ["frame", "hvc1", 500, 2]);
+  // multitrack, one track (type 0), CodedFramesX, avc1, track id 0
+  const mt = Uint8Array.from([0x96, 0x03, ...ascii("avc1"), 0, 0, 0, 0, 1, 0x65]);
+  const m = parseVideoTag(mt);
+  assert.deepEqual([m.kind, m.fourcc, m.trackId, m.data.length], ["frame", "avc1", 0, 5]);
+  // many tracks (type 1): first track id 1 with a 3-byte size
+  const many = Uint8Array.from([0x96, 0x11, ...ascii("hvc1"), 1, 0, 0, 5, 0, 0, 0, 1, 2]);
+  const mm = parseVideoTag(many);
+  assert.deepEqual([mm.trackId, mm.cts, mm.data.length], [1, 0, 2]);
+  assert.equal(fourccValue("hvc1"), 0x31637668);
+});
+
+test("AAC sync reproduces the fixtures' dts sequence (5130, 7200, 9289, 11379, 13469)", () => {
+  const state = new StreamCodecState();
+  const conv = new TrackConverter({ mediaType: "audio", timescale: 90000, audioSyncMarginMs: 2, state });
+  const seq = Uint8Array.of(0xaf, 0, 0x12, 0x10);
+  state.onAudio(seq);
+  conv.convert(seq, 0, now);
+  const out: bigint[] = [];
+  for (const ts of [57, 80, 103, 126, 149]) {
+    const p = Uint8Array.of(0xaf, 1, 0x21, 0x10);
+    state.onAudio(p);
+    const r = conv.convert(p, ts, now);
+    if (r.kind === "frame") out.push(r.frame.dts);
+  }
+  assert.deepEqual(out, [5130n, 7200n, 9289n, 11379n, 13469n]);
+});
+
+test("onMetaData: every message overwrites width/height/rates; fps and framerate share one value", () => {
+  const s = new StreamCodecState();
+  s.onMetadata(["@setDataFrame", "onMetaData", { width: 640, height: 360, framerate: 25, fps: 30, videodatarate: 292.9, audiodatarate: 93.75 }]);
+  assert.deepEqual([s.width, s.height, s.frameRate, s.videoDataRate], [640, 360, 30, 292.9]);
+  s.onMetadata(["onMetaData", { duration: 1 }]);
+  assert.deepEqual([s.width, s.height, s.frameRate, s.videoDataRate, s.audioDataRate], [0, 0, 0, 0, 0]);
+});
