@@ -1,0 +1,78 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fromHex } from "../../src/bytes/bytes.ts";
+import { KmpError } from "../../src/errors.ts";
+import { AckReader, encodeAck, encodeConnect, encodeFrame, encodeMediaInfo, EOST, NULL_PACKET, parseAck } from "../../src/kmp/packets.ts";
+import { KmpMuxer, type MuxerInput } from "../../src/kmp/muxer.ts";
+
+const avcc = fromHex("01 64 00 0b ff e1 00 19 67 64 00 0b ac d9 42 84 7e 5c 04 40 00 00 03 00 40 00 00 07 83 c5 0a 65 80 01 00 04 68 ef bc b0");
+
+test("cnct: kmp.md §3.1 and §3.2", () => {
+  assert.deepEqual(encodeConnect({ channelId: "ch1", trackId: "v1", initialFrameId: 142005312012345n }), fromHex(`
+    63 6e 63 74 68 00 00 00 00 00 00 00 00 00 00 00 63 68 31 00 00 00 00 00 00 00 00 00 00 00 00 00
+    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 76 31 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 39 c0 2d 30 27 81 00 00 00 00 00 00 00 00 00 00
+    00 00 00 00 01 00 00 00`));
+  const re = encodeConnect({ channelId: "ch1", trackId: "v1", initialFrameId: 142005312012345n + 250n, initialUpstreamFrameId: 7n, data: Uint8Array.of(1, 2, 3) });
+  assert.equal(re.length, 107);
+  assert.deepEqual(re.subarray(0, 16), fromHex("63 6e 63 74 68 00 00 00 03 00 00 00 00 00 00 00"));
+  assert.deepEqual(re.subarray(80, 107), fromHex("33 c1 2d 30 27 81 00 00 07 00 00 00 00 00 00 00 00 00 00 00 01 00 00 00 01 02 03"));
+  assert.throws(() => encodeConnect({ channelId: "x".repeat(33), trackId: "v", initialFrameId: 0n }), (e: KmpError) => e.code === "KMP_ERR_ID_TOO_LONG");
+});
+
+test("minf: kmp.md §4.1 video and §4.2 audio", () => {
+  const videoHeader = fromHex(`
+    6d 69 6e 66 30 00 00 00 28 00 00 00 00 00 00 00 00 00 00 00 07 00 00 00 90 5f 01 00 a0 25 26 00
+    00 05 d0 02 30 75 00 00 e9 03 00 00 00 00 00 00`);
+  assert.deepEqual(
+    encodeMediaInfo({ mediaType: "video", codecId: 7, timescale: 90000, bitrate: 2500000, width: 1280, height: 720, frameRate: { num: 30000, denom: 1001 }, ceaCaptions: false, extraData: avcc }),
+    new Uint8Array([...videoHeader, ...avcc]),
+  );
+  assert.deepEqual(encodeMediaInfo({ mediaType: "audio", codecId: 1010, timescale: 90000, bitrate: 128000, channels: 2, bitsPerSample: 16, sampleRate: 44100, channelLayout: 3n, extraData: fromHex("12 10") }), fromHex(`
+    6d 69 6e 66 30 00 00 00 02 00 00 00 00 00 00 00 01 00 00 00 f2 03 00 00 90 5f 01 00 00 f4 01 00
+    02 00 10 00 44 ac 00 00 03 00 00 00 00 00 00 00 12 10`));
+});
+
+test("fram: kmp.md §5.1-5.3; eost and null", () => {
+  assert.deepEqual(encodeFrame({ created: 153000000045000n, dts: 11111040n, key: true, ptsDelay: 6030, data: fromHex("00 00 00 04 65 88 84 00") }), fromHex(`
+    66 72 61 6d 28 00 00 00 08 00 00 00 00 00 00 00 c8 3f a7 16 27 8b 00 00 80 8a a9 00 00 00 00 00
+    01 00 00 00 8e 17 00 00 00 00 00 04 65 88 84 00`));
+  assert.deepEqual(encodeFrame({ created: 153000000045000n, dts: 11111040n, key: false, ptsDelay: -180, data: fromHex("aa") }), fromHex(`
+    66 72 61 6d 28 00 00 00 01 00 00 00 00 00 00 00 c8 3f a7 16 27 8b 00 00 80 8a a9 00 00 00 00 00
+    00 00 00 00 4c ff ff ff aa`));
+  assert.deepEqual(EOST, fromHex("65 6f 73 74 10 00 00 00 00 00 00 00 00 00 00 00"));
+  assert.deepEqual(NULL_PACKET, fromHex("6e 75 6c 6c 10 00 00 00 00 00 00 00 00 00 00 00"));
+});
+
+test("ackf: kmp.md §8 example, strict validation, any split", () => {
+  const ex = fromHex("61 63 6b 66 28 00 00 00 00 00 00 00 00 00 00 00 9d c0 2d 30 27 81 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00");
+  assert.deepEqual(parseAck(ex), { frameId: 142005312012445n, upstreamFrameId: 0n, offset: 0 });
+  assert.deepEqual(encodeAck({ frameId: 142005312012445n, upstreamFrameId: 0n, offset: 0 }), ex);
+  const bad = (mut: (b: Uint8Array) => void) => {
+    const b = ex.slice();
+    mut(b);
+    assert.throws(() => parseAck(b), (e: KmpError) => e.code === "KMP_ERR_BAD_ACK");
+  };
+  bad((b) => (b[0] = 0x66));
+  bad((b) => (b[4] = 0x30));
+  bad((b) => (b[8] = 1));
+  const two = new Uint8Array([...ex, ...encodeAck({ frameId: 5n, upstreamFrameId: 6n, offset: 7 })]);
+  for (const step of [1, 3, 39, 40, 80]) {
+    const r = new AckReader();
+    const got = [];
+    for (let i = 0; i < two.length; i += step) got.push(...r.push(two.subarray(i, i + step)));
+    assert.deepEqual(got.map((a) => a.frameId), [142005312012445n, 5n], `step ${step}`);
+  }
+});
+
+test("KmpMuxer is a TransformStream of packets", async () => {
+  const inputs: MuxerInput[] = [
+    { kind: "media-info", mediaInfo: { mediaType: "audio", codecId: 1010, timescale: 90000, bitrate: 0, channels: 2, bitsPerSample: 16, sampleRate: 44100, channelLayout: 3n, extraData: fromHex("1210") } },
+    { kind: "frame", frame: { created: 1n, dts: 2n, key: false, ptsDelay: 0, data: fromHex("21100465") } },
+    { kind: "eost" },
+  ];
+  const src = new ReadableStream<MuxerInput>({ start(c) { for (const i of inputs) c.enqueue(i); c.close(); } });
+  const out: Uint8Array[] = [];
+  for await (const b of src.pipeThrough(new KmpMuxer())) out.push(b);
+  assert.deepEqual(out.map((b) => b.length), [50, 44, 16]);
+});
