@@ -7,11 +7,23 @@ import { Logger, type LogLevel } from "./log/logger.ts";
 import { getRuntime } from "./runtime/detect.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { IngestServer, fmtAddr } from "./server/server.ts";
+import { openAccessLog } from "./log/access-log.ts";
+import { Controller } from "./tools/controller.ts";
+import { KmpReceiver } from "./tools/kmp-receiver.ts";
 import { VERSION } from "./version.ts";
 
 const USAGE = `rtmp-kmp ${VERSION.version} — RTMP ingest forwarding every track to KMP upstreams
 
 usage: rtmp-kmp [--config FILE] [--listen ADDR] [--api-listen ADDR] [--log-level LEVEL] [--log-format text|json]
+       rtmp-kmp kmp-receiver [--listen ADDR] [--dir DIR] [--ack-every N]
+
+  Without --config the server runs on embedded defaults: RTMP on :1935, the APIs on
+  127.0.0.1:8001, and a built-in controller that sends every track to a built-in KMP
+  receiver writing what it gets to ./kmp-out/ (one .kmp file and one .txt dump per
+  channel/track connection).
+
+  kmp-receiver runs that receiver alone (default 127.0.0.1:9000, ./kmp-out/, an ack every
+  10 frames): point a real controller's publish answers at kmp://ADDR while integrating.
 
   -c, --config FILE      nginx.conf (rtmp{} and http{} blocks) or a JSON config; without it the
                          server runs on embedded defaults (RTMP :1935, API 127.0.0.1:8001)
@@ -38,6 +50,8 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
         "log-level": { type: "string" },
         "log-format": { type: "string" },
         check: { type: "boolean" },
+        dir: { type: "string" },
+        "ack-every": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -56,6 +70,11 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
     return 0;
   }
   const rt = runtime ?? await getRuntime();
+  if (args.positionals[0] === "kmp-receiver") return await receiverMain(rt, o);
+  if (args.positionals.length) {
+    console.error(`unknown command '${args.positionals[0]}'\n\n${USAGE}`);
+    return 2;
+  }
   let config: Config;
   try {
     config = o.config ? await loadConfig(o.config) : defaultConfig();
@@ -72,7 +91,20 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
     return 0;
   }
 
-  const server = new IngestServer({ config, runtime: rt, log });
+  const embedded = !o.config;
+  let builtins: { close(): Promise<void> }[] = [];
+  if (embedded) {
+    try {
+      const b = await startBuiltins(rt, log, o.dir ?? "kmp-out");
+      builtins = b.closers;
+      config = withController(config, b.controllerUrl);
+    } catch (err) {
+      log.error(`cannot start the built-in controller/receiver: ${(err as Error).message}`);
+      return 1;
+    }
+  }
+  const accessLog = config.log.access_log ? openAccessLog(config.log.access_log, config.log.log_format) : null;
+  const server = new IngestServer({ config, runtime: rt, log, onSessionEnd: accessLog ?? undefined });
   try {
     await server.start();
     for (const api of config.api) {
@@ -100,7 +132,8 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
       }
       stopping = true;
       log.notice(`${sig}: stopping — no new connections, ending every track`);
-      server.stop().then(() => {
+      server.stop(15_000, (line) => log.notice(line)).then(async () => {
+        for (const b of builtins) await b.close().catch(() => {});
         log.notice("stopped");
         resolve(0);
       }, (err) => {
@@ -110,5 +143,53 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
     };
     rt.onSignal("SIGINT", () => stop("SIGINT"));
     rt.onSignal("SIGTERM", () => stop("SIGTERM"));
+  });
+}
+
+/** The built-in controller and KMP receiver of the embedded first-run defaults. */
+async function startBuiltins(rt: Runtime, log: Logger, dir: string): Promise<{ controllerUrl: string; closers: { close(): Promise<void> }[] }> {
+  const receiver = await new KmpReceiver({ runtime: rt, dir, log: log.child({ component: "kmp-receiver" }) }).start();
+  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
+  log.notice(`built-in controller on ${controller.url}, built-in KMP receiver on ${receiver.url} writing to ${dir}/`);
+  return { controllerUrl: controller.url, closers: [controller, receiver] };
+}
+
+/** Points every application without control URLs at the built-in controller. */
+function withController(cfg: Config, url: string): Config {
+  return {
+    ...cfg,
+    servers: cfg.servers.map((s) => ({
+      ...s,
+      applications: s.applications.map((a) => ({
+        ...a,
+        kmp_ctrl_connect_url: a.kmp_ctrl_connect_url ?? `${url}/connect`,
+        kmp_ctrl_publish_url: a.kmp_ctrl_publish_url ?? `${url}/publish`,
+        kmp_ctrl_unpublish_url: a.kmp_ctrl_unpublish_url ?? `${url}/unpublish`,
+        kmp_ctrl_republish_url: a.kmp_ctrl_republish_url ?? `${url}/republish`,
+      })),
+    })),
+  };
+}
+
+async function receiverMain(rt: Runtime, o: { listen?: string; dir?: string; "ack-every"?: string; "log-level"?: string }): Promise<number> {
+  const log = new Logger({ level: (o["log-level"] ?? "info") as LogLevel });
+  const addr = o.listen ?? "127.0.0.1:9000";
+  const i = addr.lastIndexOf(":");
+  const hostname = i > 0 ? addr.slice(0, i).replace(/^\[|\]$/g, "") : "127.0.0.1";
+  const port = Number(i >= 0 ? addr.slice(i + 1) : addr);
+  const ackEvery = Number(o["ack-every"] ?? 10);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(ackEvery) || ackEvery < 0) {
+    console.error(`invalid --listen '${addr}' or --ack-every '${o["ack-every"]}'`);
+    return 2;
+  }
+  const dir = o.dir ?? "kmp-out";
+  const receiver = await new KmpReceiver({ runtime: rt, hostname, port, dir, ackEvery, log }).start();
+  log.notice(`kmp receiver listening on ${receiver.url}, writing to ${dir}/, acking every ${ackEvery} frames`);
+  return await new Promise<number>((resolve) => {
+    const stop = () => {
+      receiver.close().then(() => resolve(0));
+    };
+    rt.onSignal("SIGINT", stop);
+    rt.onSignal("SIGTERM", stop);
   });
 }

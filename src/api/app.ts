@@ -3,6 +3,7 @@ import * as v from "valibot";
 import type { ApiLocation } from "../config/types.ts";
 import type { IngestServer } from "../server/server.ts";
 import { renderJson } from "./json.ts";
+import { renderMetrics } from "./metrics.ts";
 import { kmpOutRoot, kmpOutTracks, rtmpKmpRoot, sessionObject, trackObject, upstreamObject } from "./status.ts";
 
 function json(c: Context, body: unknown, status: 200 | 201 = 200): Response {
@@ -97,6 +98,7 @@ export function kmpOutApi(server: IngestServer, write: boolean): Hono {
 /** The HTTP app of one `http { server { … } }`: each location mounts its API. */
 export function apiApp(server: IngestServer, locations: ApiLocation[]): Hono {
   const app = new Hono({ strict: false });
+  app.get("/metrics", (c) => c.body(renderMetrics(server), 200, { "Content-Type": "text/plain; version=0.0.4" }));
   for (const loc of locations) {
     const prefix = loc.prefix.replace(/\/+$/, "") || "/";
     const sub = loc.kind === "rtmp_kmp_api" ? rtmpKmpApi(server, loc.write) : kmpOutApi(server, loc.write);

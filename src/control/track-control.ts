@@ -8,9 +8,11 @@ import { publishBody, republishBody, unpublishBody } from "./events.ts";
 import { decodeBase64, parseKmpUrl, PublishAnswerSchema, RepublishAnswerSchema } from "./schemas.ts";
 import type { PublishAnswer, RepublishAnswer, TrackControl, TrackIdentity, UnpublishReason } from "./types.ts";
 
-function checkCode(o: { code: string; message?: string }): void {
+/** `code` must be the string "ok" (case-insensitive); checked before the rest of the answer. */
+function checkCode(o: Record<string, unknown>): void {
+  if (typeof o.code !== "string") throw new CtrlError("CTRL_ERR_BAD_RESPONSE", "the answer has no string 'code'");
   if (o.code.toLowerCase() !== "ok") {
-    throw new CtrlError("CTRL_ERR_CODE", `code '${o.code}'${o.message ? `: ${o.message}` : ""}`);
+    throw new CtrlError("CTRL_ERR_CODE", `code '${o.code}'${typeof o.message === "string" ? `: ${o.message}` : ""}`);
   }
 }
 
@@ -48,9 +50,10 @@ export function createTrackControl(opts: {
       if (!url) throw new CtrlError("CTRL_ERR_NO_URL", "no kmp_ctrl_publish_url");
       const body = publishBody(identity, mediaInfo);
       return await retry(async () => {
-        const r = v.safeParse(PublishAnswerSchema, await post(url, body, signal));
+        const raw = await post(url, body, signal);
+        checkCode(raw);
+        const r = v.safeParse(PublishAnswerSchema, raw);
         if (!r.success) throw schemaError(r.issues);
-        checkCode(r.output);
         return { channel_id: r.output.channel_id, track_id: r.output.track_id, upstreams: r.output.upstreams };
       }, { ...retries, signal, onFail: (err, n) => log.warn(`publish attempt ${n} failed: ${(err as Error).message}`) });
     },
@@ -60,9 +63,10 @@ export function createTrackControl(opts: {
       if (!url) throw new CtrlError("CTRL_ERR_NO_URL", "no kmp_ctrl_republish_url");
       const body = republishBody(identity, req, req.mediaInfo);
       return await retry(async () => {
-        const r = v.safeParse(RepublishAnswerSchema, await post(url, body, signal));
+        const raw = await post(url, body, signal);
+        checkCode(raw);
+        const r = v.safeParse(RepublishAnswerSchema, raw);
         if (!r.success) throw schemaError(r.issues);
-        checkCode(r.output);
         if (!parseKmpUrl(r.output.url)) throw new CtrlError("CTRL_ERR_BAD_RESPONSE", `invalid upstream url '${r.output.url}'`);
         let data: Uint8Array | null = null;
         if (r.output.connect_data !== undefined) {

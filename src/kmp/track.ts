@@ -5,6 +5,7 @@ import type { PublishAnswer, TrackControl, TrackIdentity, UnpublishReason } from
 import { KmpError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
+import { metrics } from "../server/metrics.ts";
 import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER } from "./byte-log.ts";
 import { encodeMediaInfo, EOST, FRAME_HEADER_SIZE, writeFrameHeader } from "./packets.ts";
 import type { KmpFrame, MediaInfo } from "./types.ts";
@@ -410,6 +411,7 @@ export class KmpTrack implements UpstreamHost {
     u.deferredRepublish = false;
     if (fromDeferred && u.resumeFrom === "last_written") u.autoAck(this.lastFrameEnd);
     u.lastRepublishMs = Date.now();
+    metrics.inc("rtmp_kmp_republishes_total", { media: this.mediaType });
     const abort = new AbortController();
     u.republishing = abort;
     this.control.republish({ upstreamId: u.id, channelId: this.channelId, trackId: this.trackId, mediaInfo: this.mediaInfo! }, abort.signal)

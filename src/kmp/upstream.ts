@@ -3,6 +3,7 @@ import { parseKmpUrl } from "../control/schemas.ts";
 import { KmpError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
+import { metrics } from "../server/metrics.ts";
 import { PACKET_FRAME, PACKET_MEDIA_INFO, type ByteLog } from "./byte-log.ts";
 import { AckReader, encodeConnect, type Ack } from "./packets.ts";
 
@@ -269,6 +270,7 @@ export class KmpUpstream {
 
   /** `ackf` (kmp.md §8): walk the log to the acknowledged frame; over-acknowledgement is fatal. */
   onAck(ack: Ack): void {
+    metrics.inc("rtmp_kmp_kmp_acks_total");
     if (this.resumeFrom !== "last_acked") {
       this.logger.debug(`ack of frame ${ack.frameId} ignored (resume_from ${this.resumeFrom})`);
       return;

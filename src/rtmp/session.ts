@@ -36,6 +36,7 @@ export interface SessionHost {
   trackClosed(track: KmpTrack): void;
   countBytesIn(n: number): void;
   countBytesOut(n: number): void;
+  countFrameIn(video: boolean): void;
   /** Access log line at session end. */
   sessionEnded(session: RtmpSession): void;
 }
@@ -435,6 +436,7 @@ export class RtmpSession {
     stream.bytesIn.add(n, now);
     const video = msg.type === 9;
     (video ? stream.bytesInVideo : stream.bytesInAudio).add(n, now);
+    this.host.countFrameIn(video);
     // codec layer first (spec §0: codec parser → live → KMP)
     if (video) stream.codec.onVideo(msg.payload);
     else stream.codec.onAudio(msg.payload);

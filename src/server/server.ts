@@ -39,6 +39,9 @@ export class IngestServer implements SessionHost {
   readonly tracks = new Map<string, TrackEntry>();
   readonly sessions = new Set<RtmpSession>();
   naccepted = 0;
+  /** RTMP audio/video messages received, and KMP frames/bytes of tracks already closed. */
+  readonly framesIn = { video: 0, audio: 0 };
+  readonly closedTracks = { frames: 0, bytes: 0 };
   readonly bytesIn: RateMeter;
   readonly bytesOut: RateMeter;
   private connectionIds = 0;
@@ -108,14 +111,22 @@ export class IngestServer implements SessionHost {
     this.listeners = [];
   }
 
-  /** Graceful stop: stop accepting, end every session (eost + unpublish), wait up to `graceMs`. */
-  async stop(graceMs = 15_000): Promise<void> {
+  /**
+   * Graceful stop: stop accepting, end every session (eost, wait for the receivers, unpublish),
+   * wait up to `graceMs` for the tracks, then close what is left.
+   */
+  async stop(graceMs = 15_000, progress: (line: string) => void = () => {}): Promise<void> {
     this.stopAccepting();
+    progress(`stopped accepting; ending ${this.sessions.size} session(s)`);
     for (const s of [...this.sessions]) s.shutdown({ reason: "rtmp_disconnect", message: "server shutting down" });
     const deadline = Date.now() + graceMs;
+    if (this.tracks.size) progress(`waiting up to ${graceMs} ms for ${this.tracks.size} track(s) to finish (eost, receiver close, unpublish)`);
     while (this.tracks.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (this.tracks.size) progress(`grace period over: closing ${this.tracks.size} track(s)`);
     for (const t of [...this.tracks.values()]) t.track.close("shutdown");
+    await new Promise((r) => setTimeout(r, 100)); // let the last unpublish requests go out
     for (const h of this.httpServers) await h.close().catch(() => {});
+    progress("all tracks finished");
   }
 
   // ---- SessionHost -------------------------------------------------------------------------
@@ -152,10 +163,16 @@ export class IngestServer implements SessionHost {
     this.tracks.set(track.id, { track, session, stream, media });
   }
   trackClosed(track: KmpTrack): void {
+    this.closedTracks.frames += track.sentFrames;
+    this.closedTracks.bytes += track.log.written;
     this.tracks.delete(track.id);
   }
   countBytesIn(n: number): void {
     this.bytesIn.add(n, Date.now());
+  }
+  countFrameIn(video: boolean): void {
+    if (video) this.framesIn.video++;
+    else this.framesIn.audio++;
   }
   countBytesOut(n: number): void {
     this.bytesOut.add(n, Date.now());

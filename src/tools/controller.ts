@@ -18,7 +18,7 @@ export type ControllerMode = {
 
 export type ControlRequest = { path: string; headers: [string, string][]; bodyRaw: string; body: Record<string, unknown>; time: number };
 
-export class TestController {
+export class Controller {
   readonly runtime: Runtime;
   kmpUrl: string;
   republishUrl: string | null = null;
@@ -56,7 +56,7 @@ export class TestController {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`TestController.waitFor timed out after ${timeoutMs} ms`));
+        reject(new Error(`Controller.waitFor timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       const check = () => {
         if (!pred()) return;
@@ -93,7 +93,8 @@ export class TestController {
         const rtmp = body.rtmp as { name?: string } | undefined;
         const trackId = mi?.media_type === "audio" ? "a1" : "v1";
         const upstreams = m.publish === "no_upstreams" ? [] : [{ url: this.kmpUrl, id: "u1", ...(m.publishExtra ?? {}) }];
-        return ok({ code: "ok", channel_id: m.channelId ?? (rtmp?.name || "ch1"), track_id: trackId, upstreams });
+        const channel = m.channelId ?? channelIdFor(rtmp?.name ?? "");
+        return ok({ code: "ok", channel_id: channel, track_id: trackId, upstreams });
       }
       case "republish":
         if (m.republish === "error") return ok({ code: "error", message: "republish refused" });
@@ -102,4 +103,10 @@ export class TestController {
         return ok({});
     }
   }
+}
+
+/** A KMP channel id (≤ 32 bytes, file-name safe) from a stream name. */
+export function channelIdFor(name: string): string {
+  const clean = name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 32);
+  return clean || "ch1";
 }

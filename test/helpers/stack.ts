@@ -3,14 +3,14 @@ import { Logger, type LogLevel } from "../../src/log/logger.ts";
 import { getRuntime } from "../../src/runtime/detect.ts";
 import type { Runtime } from "../../src/runtime/types.ts";
 import { IngestServer } from "../../src/server/server.ts";
-import { TestController, type ControllerMode } from "../../src/tools/controller.ts";
+import { Controller, type ControllerMode } from "../../src/tools/controller.ts";
 import { KmpReceiver, type KmpReceiverOptions } from "../../src/tools/kmp-receiver.ts";
 
 /** Everything one integration test needs: a KMP receiver, a controller and our server, all on loopback. */
 export type Stack = {
   runtime: Runtime;
   receiver: KmpReceiver;
-  controller: TestController;
+  controller: Controller;
   server: IngestServer;
   rtmpPort: number;
   rtmpUrl(path?: string): string;
@@ -27,7 +27,7 @@ export async function startStack(opts: {
 } = {}): Promise<Stack> {
   const runtime = await getRuntime();
   const receiver = await new KmpReceiver({ runtime, ...(opts.receiver ?? {}) }).start();
-  const controller = await new TestController({ runtime, kmpUrl: receiver.url, mode: opts.mode }).start();
+  const controller = await new Controller({ runtime, kmpUrl: receiver.url, mode: opts.mode }).start();
   const c = controller.url;
   const conf = `
 rtmp {

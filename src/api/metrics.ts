@@ -1,0 +1,48 @@
+import type { IngestServer } from "../server/server.ts";
+import { metrics } from "../server/metrics.ts";
+
+const HELP: Record<string, [string, string]> = {
+  rtmp_kmp_ctrl_request_duration_seconds: ["histogram", "Controller request latency by event (successful attempts)"],
+  rtmp_kmp_ctrl_request_failures_total: ["counter", "Failed controller request attempts by event and error code"],
+  rtmp_kmp_kmp_acks_total: ["counter", "KMP ackf packets received"],
+  rtmp_kmp_republishes_total: ["counter", "Republish requests sent"],
+};
+
+/** `GET /metrics`: Prometheus text exposition of the live state and the process counters. */
+export function renderMetrics(server: IngestServer): string {
+  const out: string[] = [];
+  const gauge = (name: string, help: string, rows: [Record<string, string>, number][], type = "gauge") => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, v] of rows) {
+      const l = Object.entries(labels).map(([k, x]) => `${k}="${x.replace(/["\\\n]/g, "_")}"`).join(",");
+      out.push(`${name}${l ? `{${l}}` : ""} ${v}`);
+    }
+  };
+  let streams = 0;
+  let upstreams = 0;
+  for (const s of server.sessions) for (const st of s.streams.values()) if (st.publishing) streams++;
+  const tracks = [...server.tracks.values()];
+  for (const t of tracks) upstreams += t.track.upstreams.length;
+  gauge("rtmp_kmp_sessions", "RTMP sessions open", [[{}, server.sessions.size]]);
+  gauge("rtmp_kmp_streams", "RTMP streams publishing", [[{}, streams]]);
+  gauge("rtmp_kmp_tracks", "KMP tracks alive", [[{}, tracks.length]]);
+  gauge("rtmp_kmp_upstreams", "KMP upstream connections (incl. reconnecting)", [[{}, upstreams]]);
+  gauge("rtmp_kmp_connections_accepted_total", "RTMP connections accepted", [[{}, server.naccepted]], "counter");
+  gauge("rtmp_kmp_rtmp_bytes_in_total", "Bytes received from RTMP clients", [[{}, server.bytesIn.bytes]], "counter");
+  gauge("rtmp_kmp_rtmp_bytes_out_total", "Bytes sent to RTMP clients", [[{}, server.bytesOut.bytes]], "counter");
+  gauge("rtmp_kmp_rtmp_frames_in_total", "RTMP audio/video messages received", [[{ media: "video" }, server.framesIn.video], [{ media: "audio" }, server.framesIn.audio]], "counter");
+  let frames = server.closedTracks.frames;
+  let bytes = server.closedTracks.bytes;
+  for (const t of tracks) {
+    frames += t.track.sentFrames;
+    bytes += t.track.log.written;
+  }
+  gauge("rtmp_kmp_kmp_frames_out_total", "KMP frames written to track logs", [[{}, frames]], "counter");
+  gauge("rtmp_kmp_kmp_bytes_out_total", "KMP bytes written to track logs", [[{}, bytes]], "counter");
+  const mem = (f: (e: (typeof tracks)[number]) => number): [Record<string, string>, number][] =>
+    tracks.map((e) => [{ track: e.track.id, media: e.media, input_id: e.track.identity.inputId }, f(e)]);
+  gauge("rtmp_kmp_track_memory_used_bytes", "Memory charged to a track", mem((e) => e.track.log.memLimit - e.track.log.memLeft));
+  gauge("rtmp_kmp_track_memory_limit_bytes", "Memory limit of a track", mem((e) => e.track.log.memLimit));
+  out.push(...metrics.render(HELP));
+  return out.join("\n") + "\n";
+}

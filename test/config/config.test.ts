@@ -1,0 +1,100 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { applyOverrides, defaultConfig, DIRECTIVES, parseJsonConfig, parseMsec, parseNginxConf, parseSize } from "../../src/config/index.ts";
+import { ConfigError } from "../../src/errors.ts";
+import { hasShared, ROOT, SCENARIOS } from "../helpers/paths.ts";
+
+test("every fixture nginx.conf loads unchanged", { skip: !hasShared }, () => {
+  for (const s of readdirSync(SCENARIOS)) {
+    const file = join(SCENARIOS, s, "nginx.conf");
+    const cfg = parseNginxConf(readFileSync(file, "utf8"), file);
+    const server = cfg.servers[0];
+    assert.deepEqual(server.listen, [{ hostname: "127.0.0.1", port: 19350, proxy_protocol: false }], s);
+    const app = server.applications[0];
+    assert.equal(app.name, "live");
+    assert.equal(app.kmp_ctrl_publish_url, "http://127.0.0.1:18100/publish");
+    assert.equal(app.kmp_ctrl_republish_url, "http://127.0.0.1:18100/republish");
+    assert.equal(app.live, true);
+    assert.equal(app.sandbox, true);
+    assert.equal(app.kmp_video_mem_limit, 48 * 1024 * 1024, "the code's default, not the README's 32m");
+    assert.deepEqual(app.access, [{ allow: false, publish: false, play: true, addr: "all" }]);
+    assert.deepEqual(cfg.api[0].locations.map((l) => [l.prefix, l.kind, l.write]), [["/rtmp_kmp_api/", "rtmp_kmp_api", true], ["/kmp_out_api/", "kmp_out_api", true]]);
+    const ignored = cfg.ignored.map((i) => i.directive);
+    for (const d of ["worker_processes", "events", "pid"]) assert.ok(ignored.includes(d), `${s}: ${d} ignored`);
+  }
+});
+
+test("units: durations and sizes", () => {
+  assert.equal(parseMsec("2s"), 2000);
+  assert.equal(parseMsec("500ms"), 500);
+  assert.equal(parseMsec("1m"), 60_000);
+  assert.equal(parseMsec("1m30s"), 90_000);
+  assert.equal(parseMsec("250"), 250);
+  assert.equal(parseMsec("2x"), null);
+  assert.equal(parseSize("64k"), 65536);
+  assert.equal(parseSize("32m"), 32 * 1024 * 1024);
+  assert.equal(parseSize("1m"), 1024 * 1024);
+  assert.equal(parseSize("4096"), 4096);
+  assert.equal(parseSize("1.5m"), null);
+});
+
+test("inheritance rtmp → server → application, add_header replaces the parent's list", () => {
+  const cfg = parseNginxConf(`
+    rtmp {
+      kmp_ctrl_timeout 5s;
+      kmp_ctrl_add_header X-A 1;
+      kmp_ctrl_add_header X-B 2;
+      server {
+        listen 1935;
+        kmp_flush_timeout 250ms;
+        application a { }
+        application b { kmp_ctrl_add_header X-C 3; kmp_ctrl_timeout 1s; }
+      }
+    }`, "x.conf");
+  const [a, b] = cfg.servers[0].applications;
+  assert.equal(a.kmp_ctrl_timeout, 5000);
+  assert.equal(a.kmp_flush_timeout, 250);
+  assert.deepEqual(a.kmp_ctrl_add_header, [{ name: "X-A", value: "1" }, { name: "X-B", value: "2" }]);
+  assert.equal(b.kmp_ctrl_timeout, 1000);
+  assert.deepEqual(b.kmp_ctrl_add_header, [{ name: "X-C", value: "3" }]);
+  assert.equal(b.kmp_ctrl_retries, 5);
+});
+
+test("errors name the file, line and directive", () => {
+  const check = (text: string, code: string, line: number, re: RegExp) =>
+    assert.throws(() => parseNginxConf(text, "bad.conf"), (e: ConfigError) => e.code === code && e.line === line && e.file === "bad.conf" && re.test(e.message));
+  check("rtmp {\n server {\n  listen 1935;\n  kmp_bogus 1;\n }\n}", "CONFIG_ERR_UNKNOWN_DIRECTIVE", 4, /kmp_bogus/);
+  check("rtmp {\n server {\n  kmp_flush_timeout abc;\n }\n}", "CONFIG_ERR_INVALID_VALUE", 3, /kmp_flush_timeout.*abc/);
+  check("rtmp {\n server {\n  application live {\n   kmp_ctrl_publish_url http://a/;\n   kmp_ctrl_publish_url http://b/;\n  }\n }\n}", "CONFIG_ERR_DUPLICATE", 5, /duplicate/);
+  check("rtmp {\n server {\n  application live {\n   kmp_idle_timeout 5s;\n  }\n }\n}", "CONFIG_ERR_CONTEXT", 4, /kmp_idle_timeout/);
+  check("rtmp {\n server {\n  listen 1935\n }\n", "CONFIG_ERR_SYNTAX", 4, /unexpected/);
+  check("rtmp {\n server {\n  application live { kmp_mem_high_watermark 150; }\n }\n}", "CONFIG_ERR_INVALID_VALUE", 3, /kmp_mem_high_watermark/);
+});
+
+test("JSON config is equivalent to the nginx.conf form", () => {
+  const nginx = parseNginxConf(`rtmp { kmp_timescale 90000; server { listen 127.0.0.1:1935; chunk_size 8192;
+    application live { live on; kmp_ctrl_publish_url http://127.0.0.1:8080/p; kmp_flush_timeout 500ms; kmp_ctrl_add_header X-K v; } } }
+    http { server { listen 127.0.0.1:8001; location /api/ { rtmp_kmp_api write=on; } } }`, "a.conf");
+  const json = parseJsonConfig(JSON.stringify({
+    rtmp: { kmp_timescale: 90000, servers: [{ listen: ["127.0.0.1:1935"], chunk_size: 8192, applications: [{ name: "live", live: true, kmp_ctrl_publish_url: "http://127.0.0.1:8080/p", kmp_flush_timeout: "500ms", kmp_ctrl_add_header: [["X-K", "v"]] }] }] },
+    http: { servers: [{ listen: ["127.0.0.1:8001"], locations: [{ prefix: "/api/", rtmp_kmp_api: { write: true } }] }] },
+  }), "a.json");
+  assert.deepEqual(json.servers, nginx.servers);
+  assert.deepEqual(json.api, nginx.api);
+});
+
+test("embedded defaults and command-line overrides", () => {
+  const d = defaultConfig();
+  assert.equal(d.servers[0].listen[0].port, 1935);
+  assert.equal(d.api[0].listen[0].port, 8001);
+  const o = applyOverrides(d, { listen: "127.0.0.1:19999", apiListen: "127.0.0.1:18888", logLevel: "debug" });
+  assert.deepEqual([o.servers[0].listen[0].port, o.api[0].listen[0].port, o.log.level], [19999, 18888, "debug"]);
+  assert.throws(() => applyOverrides(d, { logLevel: "loud" }), ConfigError);
+});
+
+test("the README's configuration table lists every directive with its default", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  for (const d of DIRECTIVES) assert.ok(readme.includes(`| \`${d.name}\``), `README documents ${d.name}`);
+});
