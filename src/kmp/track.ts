@@ -258,10 +258,37 @@ export class KmpTrack implements UpstreamHost {
 
   private releaseAcked(): void {
     const s = this.slowest();
-    if (!s) return;
-    let min = s.ackedOffset;
-    for (const u of this.upstreams) if (u.ackedOffset < min) min = u.ackedOffset;
-    this.log.release(min);
+    if (s) {
+      let min = s.ackedOffset;
+      for (const u of this.upstreams) if (u.ackedOffset < min) min = u.ackedOffset;
+      this.log.release(min);
+    }
+    if (this.drainWaiters.length && !this.congested) this.wakeDrainWaiters();
+  }
+
+  private drainWaiters: (() => void)[] = [];
+
+  /**
+   * Backpressure: more than the low watermark of the memory limit is retained (waiting for the
+   * publish answer or for acks). The session stops reading the RTMP socket until it drains, so
+   * a publisher faster than its upstreams is slowed down instead of being dropped.
+   */
+  get congested(): boolean {
+    if (this.state !== "active" && this.state !== "wait_publish_response") return false;
+    if (this.errored || this.detached) return false;
+    return (this.log.memLimit - this.log.memLeft) * 100 >= this.config.kmp_mem_low_watermark * this.log.memLimit;
+  }
+
+  /** Resolves once the track is no longer congested (or ends). */
+  whenDrained(): Promise<void> {
+    if (!this.congested) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private wakeDrainWaiters(): void {
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const f of w) f();
   }
 
   // ---- publish -------------------------------------------------------------------------------
@@ -292,6 +319,7 @@ export class KmpTrack implements UpstreamHost {
     if (a.upstreams.length === 0) {
       this.state = "inactive";
       this.log.clear();
+      this.wakeDrainWaiters();
       if (this.detached) this.finish();
       return;
     }
@@ -452,6 +480,7 @@ export class KmpTrack implements UpstreamHost {
     this.logger.error(`track error (${reason}): ${err.message}`);
     this.setReason(reason);
     this.errored = true;
+    this.wakeDrainWaiters();
     this.onError(reason);
     if (this.detached) this.finishNow();
   }
@@ -547,6 +576,7 @@ export class KmpTrack implements UpstreamHost {
     this.upstreams.length = 0;
     this.state = "closed";
     this.log.clear();
+    this.wakeDrainWaiters();
     if (unpublish) {
       const reason = this.reason ?? "rtmp_close";
       this.logger.info(`unpublish (${reason})`);

@@ -183,10 +183,23 @@ export class RtmpSession {
         if (done || this.state !== "connected") break;
         this.onMessage(value);
         this.maybeAck();
+        if (value.type === 8 || value.type === 9) {
+          const busy = this.congestedTrack();
+          if (busy) await busy.whenDrained();
+        }
       }
     } finally {
       messages.releaseLock();
     }
+  }
+
+  /** A track of this session retaining more than its low watermark (backpressure). */
+  private congestedTrack(): KmpTrack | null {
+    for (const s of this.streams.values()) {
+      if (s.tracks.video?.track.congested) return s.tracks.video.track;
+      if (s.tracks.audio?.track.congested) return s.tracks.audio.track;
+    }
+    return null;
   }
 
   private countIn(n: number): void {

@@ -1,0 +1,157 @@
+/**
+ * End to end on loopback: TS publishers → our server (a child process on the runtime under test)
+ * → an acking KMP receiver, with a controller answering every event.
+ *
+ *   npx tsx bench/e2e.bench.ts [node|deno|bun] fast            one publisher, as fast as possible
+ *   npx tsx bench/e2e.bench.ts [node|deno|bun] realtime N [s]  N real-time publishers for s seconds
+ *
+ * Server CPU comes from /proc/<pid>/stat (utime+stime), RSS from /proc/<pid>/status.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeAmf0 } from "../src/rtmp/amf0.ts";
+import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
+import { getRuntime } from "../src/runtime/detect.ts";
+import type { Runtime } from "../src/runtime/types.ts";
+import { Controller } from "../src/tools/controller.ts";
+import { KmpReceiver } from "../src/tools/kmp-receiver.ts";
+import { chunkStream, flvMessages } from "./flv-to-rtmp.ts";
+
+const here = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
+const ROOT = join(here, "..");
+const INPUT = join(ROOT, "..", "shared", "fixtures", "inputs", "av_h264main_bframes_aac.flv");
+const [serverRuntime = "node", mode = "fast", nArg = "1", secArg = "20"] = process.argv.slice(2);
+
+function serverCmd(rt: string): string[] {
+  const bin = (n: string) => join(ROOT, "node_modules", ".bin", n);
+  const cli = join(ROOT, "src", "cli.ts");
+  return rt === "deno" ? [bin("deno"), "run", "-A", "--no-check", cli] : rt === "bun" ? [bin("bun"), "run", cli] : [process.execPath, "--import", "tsx", cli];
+}
+
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ 100)
+}
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A minimal publisher: simple handshake, connect/createStream/publish pipelined, then media. */
+async function publisher(rt: Runtime, port: number, name: string) {
+  const conn = await rt.connect({ hostname: "127.0.0.1", port });
+  const w = conn.writable.getWriter();
+  const r = conn.readable.getReader();
+  let got = 0;
+  const drained = (async () => {
+    for (;;) {
+      const x = await r.read();
+      if (x.done) return;
+      got += x.value.length;
+    }
+  })().catch(() => {});
+  const c0c1 = new Uint8Array(1537);
+  c0c1[0] = 3;
+  await w.write(c0c1);
+  while (got < 3073) await sleep(1);
+  await w.write(new Uint8Array(1536)); // C2
+  const cmd = (csid: number, msid: number, ...v: unknown[]) => encodeMessage({ csid, msid, type: 20, payload: encodeAmf0(...v) }, 128);
+  await w.write(cmd(3, 0, "connect", 1, { app: "live", tcUrl: `rtmp://127.0.0.1:${port}/live`, flashVer: "bench" }));
+  await w.write(cmd(3, 0, "createStream", 2, null));
+  await w.write(cmd(8, 1, "publish", 3, null, name, "live"));
+  return { w, close: async () => { await w.close().catch(() => {}); conn.close(); await drained; } };
+}
+
+async function main() {
+  const rt = await getRuntime();
+  const receiver = await new KmpReceiver({ runtime: rt }).start();
+  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
+  const probe = await rt.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const dir = mkdtempSync(join(tmpdir(), "e2e-"));
+  const conf = join(dir, "nginx.conf");
+  const c = controller.url;
+  writeFileSync(conf, `rtmp { server { listen 127.0.0.1:${port}; application live {
+    kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; kmp_ctrl_republish_url ${c}/republish; } } }`);
+  const cmd = serverCmd(serverRuntime);
+  const server = spawn(cmd[0], [...cmd.slice(1), "--config", conf, "--log-level", "warn"], { stdio: ["ignore", "inherit", "inherit"] });
+  for (let i = 0; i < 100; i++) {
+    try {
+      (await rt.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      await sleep(100);
+    }
+  }
+  const msgs = flvMessages(INPUT);
+  try {
+    if (mode === "fast") {
+      const loops = 200;
+      const { bytes } = chunkStream(msgs, 4096, loops);
+      const isFrame = (m: (typeof msgs)[number]) =>
+        m.type === 9 ? (m.payload[0] & 0x0f) !== 7 || (m.payload[1] !== 0 && m.payload.length > 5) : (m.payload[0] >> 4) !== 10 || (m.payload[1] !== 0 && m.payload.length > 2);
+      const framesWanted = msgs.filter(isFrame).length * loops;
+      const p = await publisher(rt, port, "fast");
+      await p.w.write(encodeMessage({ csid: 2, msid: 0, type: 1, payload: Uint8Array.of(0, 0, 0x10, 0) }, 128));
+      const cpu0 = cpuSeconds(server.pid!);
+      const t0 = performance.now();
+      for (let o = 0; o < bytes.length; o += 64 * 1024) await p.w.write(bytes.subarray(o, o + 64 * 1024));
+      const got = () => receiver.connections.reduce((n, x) => n + x.frames, 0);
+      await receiver.waitFor(() => got() >= framesWanted, 120_000).catch((e) => {
+        throw new Error(`${e.message}: ${got()} of ${framesWanted} frames`);
+      });
+      const s = (performance.now() - t0) / 1000;
+      const cpu = cpuSeconds(server.pid!) - cpu0;
+      const mb = bytes.length / 1e6;
+      console.log(`| ${serverRuntime} | fast, 1 publisher | ${mb.toFixed(1)} MB in ${s.toFixed(2)} s | ${(mb / s).toFixed(1)} MB/s | ${((cpu / mb) * 1000).toFixed(2)} ms CPU per MB | RSS ${rssMb(server.pid!).toFixed(0)} MB |`);
+      await p.close();
+    } else {
+      const n = Number(nArg);
+      const seconds = Number(secArg);
+      const pubs = await Promise.all(Array.from({ length: n }, (_, i) => publisher(rt, port, `rt${i}`)));
+      const span = msgs.at(-1)!.timestamp + 40;
+      const start = performance.now();
+      let stop = false;
+      const loops = pubs.map(async (p, i) => {
+        await sleep((i * 37) % 1000); // stagger
+        let idx = 0;
+        let loop = 0;
+        const base = performance.now();
+        while (!stop) {
+          const m = msgs[idx];
+          const due = base + loop * span + m.timestamp;
+          const wait = due - performance.now();
+          if (wait > 2) await sleep(wait);
+          await p.w.write(encodeMessage({ csid: m.csid, msid: 1, type: m.type, timestamp: m.timestamp + loop * span, payload: m.payload }, 128)).catch(() => (stop = true));
+          if (++idx === msgs.length) (idx = 0), loop++;
+        }
+      });
+      await sleep(3000);
+      const cpu0 = cpuSeconds(server.pid!);
+      const t0 = performance.now();
+      await sleep((seconds - 3) * 1000);
+      const cpu = cpuSeconds(server.pid!) - cpu0;
+      const s = (performance.now() - t0) / 1000;
+      const rss = rssMb(server.pid!);
+      stop = true;
+      await Promise.all(loops);
+      for (const p of pubs) await p.close();
+      const kbps = (readFileSync(INPUT).length * 8) / (span / 1000) / 1000;
+      console.log(`| ${serverRuntime} | ${n} real-time publishers (${kbps.toFixed(0)} kbit/s each) | ${((cpu / s) * 100).toFixed(2)} % CPU | ${((cpu / s) * 100 / n).toFixed(3)} % per publisher | RSS ${rss.toFixed(0)} MB | ${(performance.now() - start) / 1000 | 0} s |`);
+    }
+  } finally {
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+    await controller.close();
+    await receiver.close();
+  }
+  process.exit(0);
+}
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
