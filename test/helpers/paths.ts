@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -25,6 +25,6 @@ export function serverCommand(runtime = RUNTIME): string[] {
     case "bun":
       return [bin("bun"), "run", cli];
     default:
-      return [process.execPath, "--import", "tsx", cli];
+      return [process.execPath, "--import", pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, cli];
   }
 }

@@ -3,6 +3,7 @@ import { Logger, type LogLevel } from "../../src/log/logger.ts";
 import { getRuntime } from "../../src/runtime/detect.ts";
 import type { Runtime } from "../../src/runtime/types.ts";
 import { IngestServer } from "../../src/server/server.ts";
+import { apiApp } from "../../src/api/app.ts";
 import { Controller, type ControllerMode } from "../../src/tools/controller.ts";
 import { KmpReceiver, type KmpReceiverOptions } from "../../src/tools/kmp-receiver.ts";
 
@@ -14,6 +15,8 @@ export type Stack = {
   server: IngestServer;
   rtmpPort: number;
   rtmpUrl(path?: string): string;
+  /** Base URL of the management API (both APIs mounted like the fixtures), when `api` was asked. */
+  apiUrl: string;
   logs: string[];
   close(): Promise<void>;
 };
@@ -24,6 +27,7 @@ export async function startStack(opts: {
   mode?: ControllerMode;
   receiver?: Omit<KmpReceiverOptions, "runtime">;
   logLevel?: LogLevel;
+  api?: { write: boolean };
 } = {}): Promise<Stack> {
   const runtime = await getRuntime();
   const receiver = await new KmpReceiver({ runtime, ...(opts.receiver ?? {}) }).start();
@@ -50,7 +54,18 @@ rtmp {
   const server = new IngestServer({ config, runtime, log });
   await server.start();
   const rtmpPort = server.addresses[0].port;
+  let apiUrl = "";
+  if (opts.api) {
+    const app = apiApp(server, [
+      { prefix: "/rtmp_kmp_api/", kind: "rtmp_kmp_api", write: opts.api.write },
+      { prefix: "/kmp_out_api/", kind: "kmp_out_api", write: opts.api.write },
+    ]);
+    const http = await runtime.serveHttp({ hostname: "127.0.0.1", port: 0 }, (req) => app.fetch(req));
+    server.httpServers.push(http);
+    apiUrl = `http://127.0.0.1:${http.addr.port}`;
+  }
   return {
+    apiUrl,
     runtime, receiver, controller, server, rtmpPort, logs,
     rtmpUrl: (path = "live/stream1") => `rtmp://127.0.0.1:${rtmpPort}/${path}`,
     async close() {
