@@ -4,7 +4,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hasShared, INPUTS } from "../helpers/paths.ts";
 import { have, run } from "../helpers/proc.ts";
@@ -51,6 +52,47 @@ for (const input of inputs) {
       for (const ev of stack.controller.events("unpublish")) assert.equal(ev.reason, "rtmp_close");
     } finally {
       await stack.close();
+    }
+  });
+}
+
+/** Inputs the shared fixtures hold back (MP3, mono 48 kHz AAC, 29.97 fps): generated here, tee'd to a file. */
+const generated = [
+  { name: "H.264 + MP3", audio: ["-c:a", "libmp3lame", "-b:a", "128k", "-ar", "44100", "-ac", "2"], rate: "25", audioCodec: 1002, channels: 2, sampleRate: 44100, frameRate: "25.00" },
+  { name: "H.264 29.97 fps + mono 48 kHz AAC", audio: ["-c:a", "aac", "-b:a", "64k", "-ar", "48000", "-ac", "1"], rate: "30000/1001", audioCodec: 1010, channels: 2, sampleRate: 48000, frameRate: "29.97" },
+];
+
+for (const g of generated) {
+  test(`ffmpeg encodes and publishes ${g.name}: media info as the reference reports it, every frame reaches KMP`, { timeout: 60_000 }, async (t) => {
+    if (!(await have("ffmpeg"))) return t.skip("ffmpeg not installed");
+    const stack = await startStack();
+    const dir = mkdtempSync(join(tmpdir(), "gen-"));
+    const copy = join(dir, "sent.flv");
+    try {
+      const args = [
+        "-hide_banner", "-nostdin", "-loglevel", "error",
+        "-f", "lavfi", "-i", `testsrc2=size=320x240:rate=${g.rate}:duration=2`,
+        "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+        "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", ...g.audio,
+        "-map", "0:v", "-map", "1:a", "-f", "tee", `[f=flv]${stack.rtmpUrl("live/gen")}|[f=flv]${copy}`,
+      ];
+      const r = await run("ffmpeg", args, { timeoutMs: 40_000 });
+      assert.equal(r.code, 0, r.stderr);
+      await stack.controller.waitFor(() => stack.controller.events("unpublish").length === 2, 30_000);
+      const audioInfo = stack.controller.events("publish").map((e) => e.media_info as Record<string, unknown>).find((m) => m.media_type === "audio")!;
+      assert.equal(audioInfo.codec_id, g.audioCodec);
+      assert.equal(audioInfo.channels, g.channels, "channels come from the FLV stereo flag, like the reference");
+      assert.equal(audioInfo.sample_rate, g.sampleRate);
+      const videoRaw = stack.controller.requests.find((q) => q.path === "/publish" && q.bodyRaw.includes('"media_type":"video"'))!.bodyRaw;
+      assert.match(videoRaw, new RegExp(`"frame_rate":${g.frameRate.replace(".", "\\.")}[,}]`));
+      const expected = expectedFrames(readFileSync(copy));
+      for (const media of ["video", "audio"] as const) {
+        const got = receivedFrames(stack.receiver.connections.filter((c) => c.trackId === (media === "video" ? "v1" : "a1")));
+        assert.deepEqual(got.map((f) => f.md5), expected[media].map((f) => f.md5), `${media} frames`);
+      }
+    } finally {
+      await stack.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 }

@@ -318,3 +318,27 @@ test("empty upstream list: inactive, media ignored, unpublish still sent (s14)",
   track.detach("rtmp_close");
   assert.deepEqual(calls.unpublish, ["rtmp_close"]);
 });
+
+test("republish refused while the stream ends: unpublish waits for the retries to run out, reason rtmp_close (s17)", { timeout: 20_000, skip }, async () => {
+  const runtime = await getRuntime();
+  const rx = await new KmpReceiver({ runtime, closeAfter: 25 }).start();
+  const input = loadTrackInput();
+  let refuse!: (e: Error) => void;
+  const { c, calls } = control({ publish: async () => answer(rx.url), republish: () => new Promise((_, reject) => (refuse = reject)) });
+  const errors: UnpublishReason[] = [];
+  const track = newTrack(runtime, c, cfg(), errors);
+  try {
+    await feed(track, input, 3, 60);
+    const t0 = Date.now();
+    while (calls.republish === 0 && Date.now() - t0 < 5_000) await sleep(10);
+    track.detach("rtmp_close");
+    await sleep(100);
+    assert.deepEqual(calls.unpublish, [], "no unpublish while the republish is still being retried");
+    refuse(new Error("republish refused"));
+    await sleep(50);
+    assert.deepEqual(calls.unpublish, ["rtmp_close"]);
+    assert.deepEqual(errors, [], "a refused republish after the stream ended does not fail the session");
+  } finally {
+    await rx.close();
+  }
+});
