@@ -1,3 +1,4 @@
+import { ConnQueue } from "./conn-queue.ts";
 import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime } from "./types.ts";
 
 /** The slice of Bun's socket API this adapter uses (typed locally). */
@@ -178,12 +179,11 @@ const handler: SocketHandler = {
 class BunTcpListener implements Listener {
   readonly addr: NetAddr;
   private readonly server: { stop(force?: boolean): void };
-  private readonly queue: Conn[] = [];
-  private waiting: ((r: IteratorResult<Conn>) => void) | null = null;
-  private done = false;
+  private readonly conns = new ConnQueue(() => this.close());
+  private stopped = false;
 
   constructor(o: ListenOptions) {
-    const self = this;
+    const conns = this.conns;
     const server = B.listen({
       hostname: o.hostname,
       port: o.port,
@@ -194,7 +194,7 @@ class BunTcpListener implements Listener {
           const conn = new BunTcpConn();
           s.data = conn;
           conn.attach(s);
-          self.push(conn);
+          conns.push(conn);
         },
       },
     });
@@ -202,38 +202,15 @@ class BunTcpListener implements Listener {
     this.addr = { hostname: plain(server.hostname), port: server.port };
   }
 
-  private push(c: Conn): void {
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = null;
-      w({ value: c, done: false });
-    } else this.queue.push(c);
-  }
-
   [Symbol.asyncIterator](): AsyncIterator<Conn> {
-    return {
-      next: () => {
-        const c = this.queue.shift();
-        if (c) return Promise.resolve({ value: c, done: false });
-        if (this.done) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((r) => (this.waiting = r));
-      },
-      return: () => {
-        this.close();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+    return this.conns[Symbol.asyncIterator]();
   }
 
   close(): void {
-    if (this.done) return;
-    this.done = true;
+    if (this.stopped) return;
+    this.stopped = true;
     this.server.stop(false);
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = null;
-      w({ value: undefined, done: true });
-    }
+    this.conns.end();
   }
 }
 

@@ -1,5 +1,6 @@
 import * as net from "node:net";
 import * as http from "node:http";
+import { ConnQueue } from "./conn-queue.ts";
 import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime } from "./types.ts";
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`; IPv6 stays without brackets. */
@@ -105,54 +106,23 @@ export class NodeConn implements Conn {
 class NodeListener implements Listener {
   readonly addr: NetAddr;
   private readonly server: net.Server;
-  private readonly queue: Conn[] = [];
-  private waiting: ((r: IteratorResult<Conn>) => void) | null = null;
-  private done = false;
+  private readonly conns = new ConnQueue(() => this.close());
 
   constructor(server: net.Server) {
     this.server = server;
     const a = server.address() as net.AddressInfo;
     this.addr = { hostname: plainIp(a.address), port: a.port };
-    server.on("connection", (socket) => {
-      const conn = new NodeConn(socket);
-      if (this.waiting) {
-        const w = this.waiting;
-        this.waiting = null;
-        w({ value: conn, done: false });
-      } else this.queue.push(conn);
-    });
-    server.on("close", () => this.finish());
-  }
-
-  private finish(): void {
-    this.done = true;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = null;
-      w({ value: undefined, done: true });
-    }
+    server.on("connection", (socket) => this.conns.push(new NodeConn(socket)));
+    server.on("close", () => this.conns.end());
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Conn> {
-    return {
-      next: () => {
-        const c = this.queue.shift();
-        if (c) return Promise.resolve({ value: c, done: false });
-        if (this.done) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (this.waiting = resolve));
-      },
-      return: () => {
-        this.close();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+    return this.conns[Symbol.asyncIterator]();
   }
 
   close(): void {
-    if (this.done) return;
     this.server.close();
-    this.finish();
-    for (const c of this.queue.splice(0)) c.close();
+    this.conns.end();
   }
 }
 
