@@ -1,3 +1,4 @@
+import { Waiters } from "./waiters.ts";
 import type { HttpServer, Runtime } from "../runtime/types.ts";
 
 /**
@@ -25,7 +26,7 @@ export class Controller {
   mode: ControllerMode;
   readonly requests: ControlRequest[] = [];
   private server: HttpServer | null = null;
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new Waiters("Controller");
 
   constructor(opts: { runtime: Runtime; kmpUrl: string; mode?: ControllerMode }) {
     this.runtime = opts.runtime;
@@ -51,22 +52,11 @@ export class Controller {
     return this.requests.map((r) => r.body).filter((b) => !type || b.event_type === type);
   }
 
+  /** Resolves when `pred()` holds (checked after every change), or rejects after `timeoutMs`. */
   waitFor(pred: () => boolean, timeoutMs = 20_000): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`Controller.waitFor timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      const check = () => {
-        if (!pred()) return;
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== check);
-        resolve();
-      };
-      this.waiters.push(check);
-    });
+    return this.waiters.waitFor(pred, timeoutMs);
   }
+
 
   private async handle(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname;
@@ -76,9 +66,7 @@ export class Controller {
       body = JSON.parse(bodyRaw);
     } catch { /* recorded raw */ }
     this.requests.push({ path, headers: [...req.headers], bodyRaw, body, time: Date.now() });
-    queueMicrotask(() => {
-      for (const w of [...this.waiters]) w();
-    });
+    queueMicrotask(() => this.waiters.notify());
     const m = this.mode;
     const ok = (o: unknown) => new Response(JSON.stringify(o), { status: 200, headers: { "content-type": "application/json" } });
     const ev = String(body.event_type ?? path.replace(/^\//, ""));

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, writeFile, appendFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Waiters } from "./waiters.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Conn, Listener, Runtime } from "../runtime/types.ts";
 
@@ -112,7 +113,7 @@ export class KmpReceiver {
   private readonly firstInitial = new Map<string, bigint>();
   private readonly open = new Set<Conn>();
   /** Resolvers waiting for a condition on `connections` (tests). */
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new Waiters("KmpReceiver");
 
   constructor(opts: KmpReceiverOptions) {
     this.opts = opts;
@@ -141,25 +142,14 @@ export class KmpReceiver {
   }
 
   /** Resolves when `pred()` holds (checked after every packet/close), or rejects after `timeoutMs`. */
+  /** Resolves when `pred()` holds (checked after every change), or rejects after `timeoutMs`. */
   waitFor(pred: () => boolean, timeoutMs = 20_000): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`KmpReceiver.waitFor timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      const check = () => {
-        if (!pred()) return;
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== check);
-        resolve();
-      };
-      this.waiters.push(check);
-    });
+    return this.waiters.waitFor(pred, timeoutMs);
   }
 
+
   private notify(): void {
-    for (const w of [...this.waiters]) w();
+    this.waiters.notify();
   }
 
   private async acceptLoop(listener: Listener): Promise<void> {
