@@ -83,6 +83,28 @@ function readMultitrack(b: Uint8Array, off: number, what: string): { packetType:
   return { packetType, fourcc, trackId, body: b.subarray(off, end) };
 }
 
+/**
+ * The common part of an Enhanced RTMP video/audio header after byte 0: optional ModEx prefixes,
+ * then either a multitrack header or the FourCC. Returns the real packet type and the body.
+ */
+function readExHeader(b: Uint8Array, first: number, modEx: number, multitrack: number, what: string): { packetType: number; fourcc: string; body: Uint8Array; trackId: number; offsetNs: number } {
+  let packetType = first;
+  let off = 1;
+  let offsetNs = 0;
+  if (packetType === modEx) {
+    const m = readModEx(b, off, what);
+    packetType = m.packetType;
+    off = m.off;
+    offsetNs = m.offsetNs;
+  }
+  if (packetType === multitrack) {
+    const t = readMultitrack(b, off, what);
+    return { packetType: t.packetType, fourcc: t.fourcc, body: t.body, trackId: t.trackId, offsetNs };
+  }
+  if (b.byteLength < off + 4) throw badData(`enhanced ${what}`, b.byteLength);
+  return { packetType, fourcc: fourccAt(b, off), body: b.subarray(off + 4), trackId: 0, offsetNs };
+}
+
 /** Video tag header (spec §4.1 table; legacy and Enhanced RTMP). Throws RTMP_ERR_BAD_DATA when too short. */
 export function parseVideoTag(b: Uint8Array): MediaTag {
   if (b.byteLength < 1) throw badData("video", 0);
@@ -99,29 +121,7 @@ export function parseVideoTag(b: Uint8Array): MediaTag {
     return { kind: "frame", enhanced: false, codecId, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0 };
   }
   const frameType = (b0 >> 4) & 0x07;
-  let packetType = b0 & 0x0f;
-  let off = 1;
-  let offsetNs = 0;
-  if (packetType === VPT.MODEX) {
-    const m = readModEx(b, off, "video");
-    packetType = m.packetType;
-    off = m.off;
-    offsetNs = m.offsetNs;
-  }
-  let fourcc: string;
-  let body: Uint8Array;
-  let trackId = 0;
-  if (packetType === VPT.MULTITRACK) {
-    const t = readMultitrack(b, off, "video");
-    packetType = t.packetType;
-    fourcc = t.fourcc;
-    trackId = t.trackId;
-    body = t.body;
-  } else {
-    if (b.byteLength < off + 4) throw badData("enhanced video", b.byteLength);
-    fourcc = fourccAt(b, off);
-    body = b.subarray(off + 4);
-  }
+  const { packetType, fourcc, body, trackId, offsetNs } = readExHeader(b, b0 & 0x0f, VPT.MODEX, VPT.MULTITRACK, "video");
   const base = { enhanced: true, codecId: fourccValue(fourcc), fourcc, key: frameType === 1, trackId, timestampOffsetNs: offsetNs };
   switch (packetType) {
     case VPT.SEQUENCE_START:
@@ -150,29 +150,7 @@ export function parseAudioTag(b: Uint8Array): MediaTag {
   if (fmt !== 9) {
     return { kind: "frame", enhanced: false, codecId: fmt, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0 };
   }
-  let packetType = b[0] & 0x0f;
-  let off = 1;
-  let offsetNs = 0;
-  if (packetType === APT.MODEX) {
-    const m = readModEx(b, off, "audio");
-    packetType = m.packetType;
-    off = m.off;
-    offsetNs = m.offsetNs;
-  }
-  let fourcc: string;
-  let body: Uint8Array;
-  let trackId = 0;
-  if (packetType === APT.MULTITRACK) {
-    const t = readMultitrack(b, off, "audio");
-    packetType = t.packetType;
-    fourcc = t.fourcc;
-    trackId = t.trackId;
-    body = t.body;
-  } else {
-    if (b.byteLength < off + 4) throw badData("enhanced audio", b.byteLength);
-    fourcc = fourccAt(b, off);
-    body = b.subarray(off + 4);
-  }
+  const { packetType, fourcc, body, trackId, offsetNs } = readExHeader(b, b[0] & 0x0f, APT.MODEX, APT.MULTITRACK, "audio");
   const kind = packetType === APT.SEQUENCE_START ? "sequence-header" : packetType === APT.CODED_FRAMES ? "frame" : "skip";
   return { kind, enhanced: true, codecId: fourccValue(fourcc), fourcc, key: false, cts: 0, data: body, trackId, timestampOffsetNs: offsetNs };
 }
