@@ -86,7 +86,7 @@ export function encodeMediaInfo(mi: MediaInfo): Uint8Array {
 
 /** Writes a 40-byte `fram` header at `off` of `b` (kmp.md §5). */
 export function writeFrameHeader(b: Uint8Array, off: number, f: KmpFrame): void {
-  const v = new DataView(b.buffer, b.byteOffset + off, FRAME_HEADER_SIZE);
+  const v = b === scratch ? scratchView : new DataView(b.buffer, b.byteOffset + off, FRAME_HEADER_SIZE);
   v.setUint32(0, KMP.FRAME, true);
   v.setUint32(4, FRAME_HEADER_SIZE, true);
   v.setUint32(8, f.data.byteLength, true);
@@ -95,6 +95,18 @@ export function writeFrameHeader(b: Uint8Array, off: number, f: KmpFrame): void 
   v.setBigInt64(24, f.dts, true);
   v.setUint32(32, f.key ? 1 : 0, true);
   v.setInt32(36, f.ptsDelay, true);
+}
+
+const scratch = new Uint8Array(FRAME_HEADER_SIZE);
+const scratchView = new DataView(scratch.buffer);
+
+/**
+ * The frame header in a shared scratch buffer (no allocation per frame): valid until the next
+ * call, so copy it (the track writes it straight into its log).
+ */
+export function frameHeaderScratch(f: KmpFrame): Uint8Array {
+  writeFrameHeader(scratch, 0, f);
+  return scratch;
 }
 
 export function encodeFrameHeader(f: KmpFrame): Uint8Array {

@@ -7,7 +7,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { metrics } from "../server/metrics.ts";
 import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER } from "./byte-log.ts";
-import { encodeMediaInfo, EOST, FRAME_HEADER_SIZE, writeFrameHeader } from "./packets.ts";
+import { encodeMediaInfo, EOST, frameHeaderScratch } from "./packets.ts";
 import type { KmpFrame, MediaInfo } from "./types.ts";
 import { KmpUpstream, type UpstreamHost, type UpstreamStats } from "./upstream.ts";
 
@@ -18,8 +18,9 @@ let nextConnection = 1_000_000;
 
 /** Wall clock in timescale units: `sec·timescale + floor(nsec·timescale/1e9)` (kmp.md §2.1). */
 export function wallClock(timescale: number): bigint {
-  const ns = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
-  return (ns / 1_000_000_000n) * BigInt(timescale) + ((ns % 1_000_000_000n) * BigInt(timescale)) / 1_000_000_000n;
+  // ms since the epoch × timescale stays far below 2^53 (1.8e12 × 90 ≈ 1.6e14): plain doubles are
+  // exact enough, and only the result becomes a bigint
+  return BigInt(Math.floor(((performance.timeOrigin + performance.now()) * timescale) / 1000));
 }
 
 export type KmpTrackOptions = {
@@ -147,9 +148,7 @@ export class KmpTrack implements UpstreamHost {
 
   writeFrame(f: KmpFrame): void {
     if (!this.writable()) return;
-    const header = new Uint8Array(FRAME_HEADER_SIZE);
-    writeFrameHeader(header, 0, f);
-    this.writePacket(PACKET_FRAME, [header, f.data]);
+    this.writePacket(PACKET_FRAME, [frameHeaderScratch(f), f.data]);
     this.lastFrameEnd = this.log.written;
     this.lastFramePacket = this.log.packetCount;
     this.sentFrames++;

@@ -343,23 +343,48 @@ export class KmpUpstream {
     this.autoAck(this.sentOffset);
   }
 
+  /**
+   * kmp_timeout (connect, send stall, receiver close after eost). Re-arming on every write only
+   * moves a deadline; one timer runs and re-schedules itself for the remaining time.
+   */
   private armTimer(message: string, closeOnExpiry = false): void {
-    this.clearTimer();
     if (this.host.timeoutMs <= 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (closeOnExpiry) {
-        this.logger.warn(`${message}: closing it`);
-        this.closeSocket();
-        this.state = "closed";
-        this.host.upstreamEnded(this);
-        return;
-      }
-      this.fail(new KmpError("KMP_ERR_TIMEOUT", message));
-    }, this.host.timeoutMs);
+    this.deadline = performance.now() + this.host.timeoutMs;
+    this.timerMessage = message;
+    this.timerCloses = closeOnExpiry;
+    if (!this.timer) this.timer = setTimeout(this.onTimer, this.host.timeoutMs);
   }
 
+  private deadline = 0;
+  private timerMessage = "";
+  private timerCloses = false;
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    if (this.deadline === 0) return;
+    const left = this.deadline - performance.now();
+    if (left > 1) {
+      this.timer = setTimeout(this.onTimer, left);
+      return;
+    }
+    this.deadline = 0;
+    if (this.timerCloses) {
+      this.logger.warn(`${this.timerMessage}: closing it`);
+      this.closeSocket();
+      this.state = "closed";
+      this.host.upstreamEnded(this);
+      return;
+    }
+    this.fail(new KmpError("KMP_ERR_TIMEOUT", this.timerMessage));
+  };
+
+  /** Nothing pending: the deadline is dropped (the timer, if running, then does nothing). */
   private clearTimer(): void {
+    this.deadline = 0;
+  }
+
+  private cancelTimer(): void {
+    this.deadline = 0;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -381,7 +406,7 @@ export class KmpUpstream {
 
   /** Closes the socket (no FIN dance), keeping the acknowledged state for a reconnect. */
   closeSocket(): void {
-    this.clearTimer();
+    this.cancelTimer();
     this.abort?.abort();
     this.abort = null;
     const conn = this.conn;
