@@ -15,6 +15,16 @@ const AUDIO_FOURCC: Record<string, number> = { Opus: 1018, "ac-3": 1016, "ec-3":
 const AAC = 1010;
 
 /**
+ * Metadata kbit/s → the u32 bit/s of `minf` and the events (spec §3.3: truncated to whole kbit/s,
+ * × 1000). A value outside u32 (1e306, negative) is 0, as the reference writes: every number in
+ * an event body stays finite and in range.
+ */
+export function kbpsToBitrate(kbps: number): number {
+  const bps = Math.trunc(kbps) * 1000;
+  return Number.isFinite(bps) && bps >= 0 && bps <= 0xffffffff ? bps : 0;
+}
+
+/**
  * RTMP audio/video messages of one track → KMP media info and frames (spec §3.2-3.3, §4):
  * header bytes stripped per codec, dts from the unwrapped RTMP clock, AAC sync to the
  * 1024-sample grid, a new media info after every sequence header.
@@ -108,7 +118,7 @@ export class TrackConverter {
         mediaType: "video",
         codecId,
         timescale: this.timescale,
-        bitrate: Math.trunc(s.videoDataRate) * 1000,
+        bitrate: kbpsToBitrate(s.videoDataRate),
         width: s.width & 0xffff,
         height: s.height & 0xffff,
         frameRate: toRational(s.frameRate),
@@ -122,7 +132,7 @@ export class TrackConverter {
       mediaType: "audio",
       codecId,
       timescale: this.timescale,
-      bitrate: Math.trunc(s.audioDataRate) * 1000,
+      bitrate: kbpsToBitrate(s.audioDataRate),
       channels,
       bitsPerSample: s.sampleSize * 8,
       sampleRate: s.sampleRate,

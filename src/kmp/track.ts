@@ -178,8 +178,8 @@ export class KmpTrack implements UpstreamHost {
       this.fail("alloc_failed", err as Error);
       throw err;
     }
-    // deferred republishes wait for new data (spec §5.7)
-    for (const u of this.upstreams) if (u.deferredRepublish) this.sendRepublish(u, true);
+    // deferred republishes wait for new data (spec §5.7), still paced by the interval and the maximum
+    for (const u of this.upstreams) if (u.deferredRepublish) this.resumeDeferred(u);
     if (filled) {
       this.armFlush(true);
       this.sendAll();
@@ -393,15 +393,7 @@ export class KmpTrack implements UpstreamHost {
   upstreamError(u: KmpUpstream, err: Error): void {
     this.logger.warn(`upstream '${u.id}' error: ${err.message}`);
     if (!this.republishPossible(u)) {
-      this.freeUpstream(u);
-      if (this.state === "closed") return;
-      if (u.required || this.upstreams.length === 0) {
-        if (this.detached || this.state === "inactive") {
-          if (this.upstreams.length === 0) this.finish();
-          return;
-        }
-        this.fail("upstream_error", err);
-      }
+      this.giveUp(u, err);
       return;
     }
     if (u.everConnected && !u.pending && u.endOffset < 0) {
@@ -412,31 +404,65 @@ export class KmpTrack implements UpstreamHost {
     this.scheduleRepublish(u);
   }
 
+  /** Spec §5.7 step 1: an active track, a republish URL, a recoverable upstream, the rate limit. */
   private republishPossible(u: KmpUpstream): boolean {
-    if (this.state !== "active" || this.detached || this.errored) return false;
+    if (this.state !== "active" || this.detached) return false;
+    return this.republishAllowed(u);
+  }
+
+  /** Every rule of §5.7 but "active": also asked for an upstream that still owes the receiver `eost`. */
+  private republishAllowed(u: KmpUpstream): boolean {
+    if (this.errored || this.state === "closed") return false;
     if (!this.control.canRepublish || u.unrecoverable) return false;
     const since = Date.now() - u.lastRepublishMs;
     return !(since < this.config.kmp_republish_interval && u.consecutiveRepublishes >= this.config.kmp_max_republishes);
   }
 
+  /**
+   * A deferred republish (nothing was pending when the upstream failed) wakes on new data, a
+   * frame or `eost`. It takes the same paced path as every other republish, so a receiver that
+   * fails at once on every connection cannot cause a storm of requests; once the rate limit is
+   * exhausted the upstream is given up (required rule).
+   */
+  private resumeDeferred(u: KmpUpstream): void {
+    u.deferredRepublish = false;
+    if (!this.republishAllowed(u)) {
+      this.giveUp(u, new KmpError("KMP_ERR_REPUBLISH_LIMIT", `upstream '${u.id}': republish limit reached (${this.config.kmp_max_republishes} within ${this.config.kmp_republish_interval} ms)`));
+      return;
+    }
+    if (u.resumeFrom === "last_written") u.autoAck(this.lastFrameEnd);
+    this.scheduleRepublish(u);
+  }
+
+  /** Frees a failed upstream; a required (or the last) one fails the track unless it is ending. */
+  private giveUp(u: KmpUpstream, err: Error): void {
+    this.freeUpstream(u);
+    if (this.state === "closed") return;
+    if (this.detached || this.state !== "active") {
+      if (this.upstreams.length === 0) this.finish();
+      return;
+    }
+    if (u.required || this.upstreams.length === 0) this.fail("upstream_error", err);
+  }
+
   private scheduleRepublish(u: KmpUpstream): void {
+    if (u.republishTimer || u.republishing) return;
     const since = Date.now() - u.lastRepublishMs;
     if (since >= this.config.kmp_republish_interval) {
       u.consecutiveRepublishes = 0;
-      this.sendRepublish(u, false);
+      this.sendRepublish(u);
       return;
     }
     u.consecutiveRepublishes++;
     if (u.republishTimer) clearTimeout(u.republishTimer);
     u.republishTimer = setTimeout(() => {
       u.republishTimer = null;
-      this.sendRepublish(u, false);
+      this.sendRepublish(u);
     }, this.config.kmp_republish_interval - since);
   }
 
-  private sendRepublish(u: KmpUpstream, fromDeferred: boolean): void {
+  private sendRepublish(u: KmpUpstream): void {
     u.deferredRepublish = false;
-    if (fromDeferred && u.resumeFrom === "last_written") u.autoAck(this.lastFrameEnd);
     u.lastRepublishMs = Date.now();
     metrics.inc("rtmp_kmp_republishes_total", { media: this.mediaType });
     const abort = new AbortController();
@@ -447,20 +473,17 @@ export class KmpTrack implements UpstreamHost {
         u.republishing = null;
         u.url = a.url;
         if (a.connect_data) u.connectData = a.connect_data;
-        if (this.state !== "active") return;
+        if (this.state !== "active") {
+          this.giveUp(u, new KmpError("KMP_ERR_ENDED", `upstream '${u.id}': the track is ${this.state}`));
+          return;
+        }
         if (this.detached) u.setEnd(this.eostEnd);
         u.connect();
       }, (err) => {
         if (abort.signal.aborted || !this.upstreams.includes(u)) return;
         u.republishing = null;
         this.logger.warn(`republish of upstream '${u.id}' failed: ${(err as Error).message}`);
-        this.freeUpstream(u);
-        if (this.state === "closed") return;
-        if (this.detached || this.state !== "active") {
-          if (this.upstreams.length === 0) this.finish();
-          return;
-        }
-        if (u.required || this.upstreams.length === 0) this.fail("upstream_error", err as Error);
+        this.giveUp(u, err as Error);
       });
   }
 
@@ -541,7 +564,11 @@ export class KmpTrack implements UpstreamHost {
       return;
     }
     for (const u of [...this.upstreams]) {
-      if (u.republishTimer || u.republishing || u.deferredRepublish) continue; // still recovering: let it finish
+      if (u.republishTimer || u.republishing) continue; // still recovering: it reconnects and gets eost
+      if (u.deferredRepublish) {
+        this.resumeDeferred(u); // eost is the new data it waits for
+        continue;
+      }
       if (u.state === "idle") {
         this.freeUpstream(u);
         continue;

@@ -86,6 +86,9 @@ export class RtmpSession {
   private readonly abort = new AbortController();
   private kmpError = false;
   private connectPending = false;
+  /** Set while the connect callback is pending: later messages wait for it (issue: no bypass). */
+  private connectGate: Promise<void> | null = null;
+  private openGate: (() => void) | null = null;
   private inAv = false;
   private writeChain: Promise<void> = Promise.resolve();
 
@@ -181,6 +184,11 @@ export class RtmpSession {
       for (;;) {
         const { value, done } = await messages.read();
         if (done || this.state !== "connected") break;
+        // Nothing after `connect` is dispatched before the controller accepted it; while it
+        // waits the demuxer's queues fill and the socket stops being read (bounded in bytes;
+        // the callback is bounded in time by kmp_ctrl_timeout × retries).
+        if (this.connectGate) await this.connectGate;
+        if (this.state !== "connected") break;
         this.onMessage(value);
         this.maybeAck();
         if (value.type === 8 || value.type === 9) {
@@ -231,6 +239,9 @@ export class RtmpSession {
   // ---- incoming ----------------------------------------------------------------------------
 
   private onMessage(msg: RtmpMessage): void {
+    if (!this.connected && msg.type >= 8 && !this.isConnectCommand(msg)) {
+      throw new RtmpError("RTMP_ERR_NOT_CONNECTED", `message type ${msg.type} before connect was accepted`);
+    }
     switch (msg.type) {
       case 3: // acknowledgement
       case 6: // set peer bandwidth
@@ -261,6 +272,16 @@ export class RtmpSession {
       default:
         return;
     }
+  }
+
+  /** A `connect` command message (the only command allowed before connect is accepted). */
+  private isConnectCommand(msg: RtmpMessage): boolean {
+    if (msg.type !== 20 && msg.type !== 17) return false;
+    const p = msg.payload;
+    const o = msg.type === 17 ? 1 : 0; // AMF3 command: one format byte first
+    // AMF0 string marker, u16 length 7, "connect"
+    if (p.byteLength < o + 10 || p[o] !== 2 || p[o + 1] !== 0 || p[o + 2] !== 7) return false;
+    return String.fromCharCode(p[o + 3], p[o + 4], p[o + 5], p[o + 6], p[o + 7], p[o + 8], p[o + 9]) === "connect";
   }
 
   private onUserControl(p: Uint8Array): void {
@@ -350,6 +371,7 @@ export class RtmpSession {
       return;
     }
     this.connectPending = true;
+    this.connectGate = new Promise((resolve) => (this.openGate = resolve));
     const body = connectBody({
       app: appName,
       flashver: this.flashver,
@@ -367,14 +389,23 @@ export class RtmpSession {
       client: this.host.control,
       log: this.log,
     }).then((res) => {
-      this.connectPending = false;
+      this.connectSettled();
       if (this.state !== "connected") return;
       if (res.ok) this.acceptConnect(transId);
       else this.rejectConnect(transId, res.description);
     }, (err) => {
-      this.connectPending = false;
+      this.connectSettled();
       if (this.state === "connected") this.fail(err);
     });
+  }
+
+  private connectSettled(): void {
+    this.connectPending = false;
+    this.connectGate = null;
+    const open = this.openGate;
+    this.openGate = null;
+    // the waiting pump resumes after this turn, once accept/reject has run
+    if (open) queueMicrotask(open);
   }
 
   private acceptConnect(transId: number): void {
@@ -392,8 +423,9 @@ export class RtmpSession {
     this.log.info(`connect rejected by the controller: '${description}'`);
     this.outChunkSize = this.server.chunk_size;
     for (const b of out.connectRejected(transId, description, this.server.chunk_size)) this.send(b);
-    // The reference leaves the socket open (idle timer); we close once the rejection is written.
-    this.writeChain.then(() => this.shutdown({ reason: "rtmp_disconnect", message: "connect rejected" }));
+    // The reference leaves the socket open (idle timer); we stop reading now and close once the
+    // rejection is written (shutdown waits for the write chain).
+    this.shutdown({ reason: "rtmp_disconnect", message: "connect rejected" });
   }
 
   private onCreateStream(transId: number): void {
@@ -590,6 +622,7 @@ export class RtmpSession {
     for (const id of ids) this.endStream(this.streams.get(id)!, reason);
     this.abort.abort();
     this.state = "closed";
+    this.connectSettled();
     const w = this.writer;
     this.writer = null;
     if (w) {

@@ -9,6 +9,8 @@ import type { HttpServer, Runtime } from "../runtime/types.ts";
  */
 export type ControllerMode = {
   connect?: "ok" | "reject" | "bad_status";
+  /** Answer connect only after this long (a slow controller). */
+  connectDelayMs?: number;
   publish?: "ok" | "error" | "no_upstreams";
   republish?: "ok" | "error";
   /** Extra keys for each upstream object of a publish answer (e.g. resume_from). */
@@ -72,6 +74,7 @@ export class Controller {
     const ev = String(body.event_type ?? path.replace(/^\//, ""));
     switch (ev) {
       case "connect":
+        if (m.connectDelayMs) await new Promise((r) => setTimeout(r, m.connectDelayMs));
         if (m.connect === "bad_status") return new Response("error", { status: 500 });
         if (m.connect === "reject") return ok({ code: "error", message: "rejected by test controller" });
         return ok({ code: "ok", message: "ok" });

@@ -21,6 +21,8 @@ export type KmpReceiverOptions = {
   closeAfter?: number;
   /** After frame N, ack initial + N + 1000 (fault injection). */
   badAckAt?: number;
+  /** After frame N of every connection, send 40 bytes that are not an ack (fault injection). */
+  garbageAt?: number;
   dir?: string | null;
   log?: Logger;
 };
@@ -228,7 +230,9 @@ export class KmpReceiver {
           pos += hs + ds;
           if (p.type === "fram") {
             rec.frames++;
-            if (this.opts.badAckAt !== undefined && rec.frames === this.opts.badAckAt) {
+            if (this.opts.garbageAt !== undefined && rec.frames === this.opts.garbageAt) {
+              writer.write(new TextEncoder().encode("GARBAGE-not-a-KMP-ack-packet-0123456789")).catch(() => {});
+            } else if (this.opts.badAckAt !== undefined && rec.frames === this.opts.badAckAt) {
               sendAck(rec.frames, rec.initialFrameId + BigInt(rec.frames + 1000));
             } else if (ackEvery > 0 && rec.frames % ackEvery === 0) sendAck(rec.frames);
             if (this.opts.closeAfter !== undefined && rec.index === 1 && rec.frames >= this.opts.closeAfter) {

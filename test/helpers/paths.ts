@@ -28,3 +28,8 @@ export function serverCommand(runtime = RUNTIME): string[] {
       return [process.execPath, "--import", pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, cli];
   }
 }
+
+/** Fails (never skips) when ../shared is missing: a test that needs the fixtures cannot pass without them. */
+export function requireShared(): void {
+  if (!hasShared) throw new Error(`the shared fixtures are missing: ${SCENARIOS} (set SHARED_DIR)`);
+}

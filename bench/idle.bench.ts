@@ -1,0 +1,77 @@
+/**
+ * Idle connections: N clients complete the RTMP handshake and then say nothing. Prints the
+ * server's RSS growth per connection (VmRSS from /proc/<pid>/status).
+ *
+ *   npx tsx bench/idle.bench.ts [node|deno|bun|ref] [N=1000]
+ *
+ * `ref` runs the C reference built by ../shared/tools/reference/build.sh (../ref/nginx).
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getRuntime } from "../src/runtime/detect.ts";
+import type { Conn, Runtime } from "../src/runtime/types.ts";
+import { freePort, rssKb, serverCmd, sleep, waitForPort } from "./proc.ts";
+
+const [serverRuntime = "node", nArg = "1000"] = process.argv.slice(2);
+const N = Number(nArg);
+
+async function handshaken(rt: Runtime, port: number): Promise<Conn> {
+  const conn = await rt.connect({ hostname: "127.0.0.1", port });
+  const w = conn.writable.getWriter();
+  const r = conn.readable.getReader();
+  const c0c1 = new Uint8Array(1537);
+  c0c1[0] = 3;
+  await w.write(c0c1);
+  let got = 0;
+  while (got < 3073) {
+    const x = await r.read();
+    if (x.done) throw new Error("closed during the handshake");
+    got += x.value.byteLength;
+  }
+  await w.write(new Uint8Array(1536)); // C2
+  w.releaseLock();
+  r.releaseLock();
+  return conn;
+}
+
+async function main() {
+  const rt = await getRuntime();
+  const port = await freePort(rt);
+  const dir = mkdtempSync(join(tmpdir(), "idle-"));
+  const conf = join(dir, "nginx.conf");
+  const rtmp = `rtmp { server { listen 127.0.0.1:${port}; timeout 120s; application live { live on; } } }`;
+  let cmd: string[];
+  if (serverRuntime === "ref") {
+    mkdirSync(join(dir, "logs"));
+    writeFileSync(conf, `daemon off; master_process off; worker_processes 1; error_log ${dir}/error.log notice; pid ${dir}/nginx.pid;
+events { worker_connections ${N + 100}; } ${rtmp}`);
+    cmd = [join(import.meta.dirname ?? ".", "..", "..", "ref", "nginx"), "-p", dir + "/", "-c", conf];
+  } else {
+    writeFileSync(conf, rtmp);
+    cmd = [...serverCmd(serverRuntime), "--config", conf, "--log-level", "error"];
+  }
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"] });
+  try {
+    await waitForPort(rt, port);
+    await sleep(1500);
+    const before = rssKb(child.pid!);
+    const conns: Conn[] = [];
+    for (let i = 0; i < N; i += 50) {
+      const batch = await Promise.all(Array.from({ length: Math.min(50, N - i) }, () => handshaken(rt, port)));
+      conns.push(...batch);
+    }
+    await sleep(3000);
+    const after = rssKb(child.pid!);
+    console.log(`${serverRuntime}: ${N} idle handshaken connections: RSS ${(before / 1024).toFixed(1)} MB → ${(after / 1024).toFixed(1)} MB, ` +
+      `${((after - before) / N).toFixed(1)} KB per connection`);
+    for (const c of conns) c.close();
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
+await main();
+process.exit(0);
+
