@@ -14,6 +14,14 @@ export type ConnectConfig = {
   kmp_ctrl_add_header: CtrlHeader[];
 };
 
+/** A connect answer (spec §6.2): accepted when `code` is "ok" in any case; throws CtrlError. */
+export function parseConnectAnswer(raw: Record<string, unknown>): { ok: true } | { ok: false; description: string } {
+  const r = v.safeParse(ConnectAnswer, raw);
+  if (!r.success || r.output.code === undefined) throw new CtrlError("CTRL_ERR_BAD_RESPONSE", "the answer has no string 'code'");
+  if (r.output.code.toLowerCase() === "ok") return { ok: true };
+  return { ok: false, description: r.output.message ?? "" };
+}
+
 /**
  * The connect callback (spec §1.8 step 5): transport/HTTP/JSON failures and a missing `code` are
  * retried; a non-ok `code` rejects at once with the answer's `message`.
@@ -37,10 +45,7 @@ export async function connectCallback(o: {
         headers: c.kmp_ctrl_add_header,
         signal: o.signal,
       });
-      const a = v.parse(ConnectAnswer, raw);
-      if (a.code === undefined) throw new CtrlError("CTRL_ERR_BAD_RESPONSE", "the answer has no string 'code'");
-      if (a.code.toLowerCase() === "ok") return { ok: true } as const;
-      return { ok: false, description: a.message ?? "" } as const;
+      return parseConnectAnswer(raw);
     }, {
       retries: c.kmp_ctrl_retries,
       intervalMs: c.kmp_ctrl_retry_interval,

@@ -22,6 +22,28 @@ function schemaError(issues: v.BaseIssue<unknown>[]): CtrlError {
   return new CtrlError("CTRL_ERR_BAD_RESPONSE", `invalid answer${path ? ` at ${path}` : ""}: ${i.message}`);
 }
 
+/** A publish answer (spec §6.4) from the parsed JSON object; throws CtrlError. */
+export function parsePublishAnswer(raw: Record<string, unknown>): PublishAnswer {
+  checkCode(raw);
+  const r = v.safeParse(PublishAnswerSchema, raw);
+  if (!r.success) throw schemaError(r.issues);
+  return { channel_id: r.output.channel_id, track_id: r.output.track_id, upstreams: r.output.upstreams };
+}
+
+/** A republish answer (spec §6.5): a valid kmp:// url and optional base64 connect_data; throws CtrlError. */
+export function parseRepublishAnswer(raw: Record<string, unknown>): RepublishAnswer {
+  checkCode(raw);
+  const r = v.safeParse(RepublishAnswerSchema, raw);
+  if (!r.success) throw schemaError(r.issues);
+  if (!parseKmpUrl(r.output.url)) throw new CtrlError("CTRL_ERR_BAD_RESPONSE", `invalid upstream url '${r.output.url}'`);
+  let data: Uint8Array | null = null;
+  if (r.output.connect_data !== undefined) {
+    data = decodeBase64(r.output.connect_data);
+    if (!data) throw new CtrlError("CTRL_ERR_BAD_RESPONSE", "connect_data is not valid base64");
+  }
+  return { url: r.output.url, connect_data: data };
+}
+
 /** The controller calls of one track: publish/republish with the reference's retries, unpublish once. */
 export function createTrackControl(opts: {
   config: TrackConfig;
@@ -49,32 +71,14 @@ export function createTrackControl(opts: {
       const url = c.kmp_ctrl_publish_url;
       if (!url) throw new CtrlError("CTRL_ERR_NO_URL", "no kmp_ctrl_publish_url");
       const body = publishBody(identity, mediaInfo);
-      return await retry(async () => {
-        const raw = await post(url, body, signal);
-        checkCode(raw);
-        const r = v.safeParse(PublishAnswerSchema, raw);
-        if (!r.success) throw schemaError(r.issues);
-        return { channel_id: r.output.channel_id, track_id: r.output.track_id, upstreams: r.output.upstreams };
-      }, { ...retries, signal, onFail: (err, n) => log.warn(`publish attempt ${n} failed: ${(err as Error).message}`) });
+      return await retry(async () => parsePublishAnswer(await post(url, body, signal)), { ...retries, signal, onFail: (err, n) => log.warn(`publish attempt ${n} failed: ${(err as Error).message}`) });
     },
 
     async republish(req, signal): Promise<RepublishAnswer> {
       const url = c.kmp_ctrl_republish_url;
       if (!url) throw new CtrlError("CTRL_ERR_NO_URL", "no kmp_ctrl_republish_url");
       const body = republishBody(identity, req, req.mediaInfo);
-      return await retry(async () => {
-        const raw = await post(url, body, signal);
-        checkCode(raw);
-        const r = v.safeParse(RepublishAnswerSchema, raw);
-        if (!r.success) throw schemaError(r.issues);
-        if (!parseKmpUrl(r.output.url)) throw new CtrlError("CTRL_ERR_BAD_RESPONSE", `invalid upstream url '${r.output.url}'`);
-        let data: Uint8Array | null = null;
-        if (r.output.connect_data !== undefined) {
-          data = decodeBase64(r.output.connect_data);
-          if (!data) throw new CtrlError("CTRL_ERR_BAD_RESPONSE", "connect_data is not valid base64");
-        }
-        return { url: r.output.url, connect_data: data };
-      }, { ...retries, signal, onFail: (err, n) => log.warn(`republish attempt ${n} for upstream '${req.upstreamId}' failed: ${(err as Error).message}`) });
+      return await retry(async () => parseRepublishAnswer(await post(url, body, signal)), { ...retries, signal, onFail: (err, n) => log.warn(`republish attempt ${n} for upstream '${req.upstreamId}' failed: ${(err as Error).message}`) });
     },
 
     unpublish(reason: UnpublishReason): void {
