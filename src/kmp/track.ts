@@ -194,6 +194,7 @@ export class KmpTrack implements UpstreamHost {
       try {
         this.log.appendAll();
         this.sendAll();
+        this.relieve();
       } catch (err) {
         this.fail("unexpected", err as Error);
       }
@@ -223,7 +224,12 @@ export class KmpTrack implements UpstreamHost {
 
   // ---- memory --------------------------------------------------------------------------------
 
-  /** Memory watermarks (spec §5.9): auto-ack the slowest upstream before failing the publisher. */
+  /**
+   * Memory watermarks (spec §5.9), run before every write and on every upstream progress (ack,
+   * socket write) and flush tick, so memory held by a stalled upstream is relieved when it
+   * happens, not at the next frame: auto-ack the slowest upstream, disconnect it so it resumes
+   * from newer data, or — where republish is not possible — drop it if it is not required.
+   */
   private checkWatermarks(nextSize: number): void {
     const limit = this.log.memLimit;
     const highLeft = ((100 - this.config.kmp_mem_high_watermark) * limit) / 100;
@@ -236,7 +242,14 @@ export class KmpTrack implements UpstreamHost {
       if (u.state === "connected") {
         u.autoAck(u.sentOffset);
         if (u.ackedOffset === before) {
-          if (!this.republishPossible(u)) break;
+          // A required upstream is never cut off from data it has not received: what it has not
+          // sent yet paces the publisher (backlog), and a stalled one ends by kmp_timeout.
+          if (u.required) break;
+          if (!this.republishPossible(u)) {
+            this.logger.warn(`memory pressure: dropping upstream '${u.id}' (not required, cannot republish)`);
+            this.giveUp(u, new KmpError("KMP_ERR_MEM_PRESSURE", `upstream '${u.id}' dropped under memory pressure`));
+            continue;
+          }
           this.logger.warn(`memory pressure: disconnecting upstream '${u.id}' so it resumes from newer data`);
           u.closeSocket();
           u.state = "idle";
@@ -275,7 +288,36 @@ export class KmpTrack implements UpstreamHost {
   get congested(): boolean {
     if (this.state !== "active" && this.state !== "wait_publish_response") return false;
     if (this.errored || this.detached) return false;
-    return (this.log.memLimit - this.log.memLeft) * 100 >= this.config.kmp_mem_low_watermark * this.log.memLimit;
+    return this.backlog() * 100 >= this.config.kmp_mem_low_watermark * this.log.memLimit;
+  }
+
+  /**
+   * Bytes the publisher must wait for: before the publish answer, everything retained; then
+   * what the required upstreams have not yet handed to their sockets (all of them must keep
+   * up), or with none required, the fastest upstream's. A stalled non-required replica never
+   * paces the publisher: the watermark procedure relieves or drops it.
+   */
+  private backlog(): number {
+    const written = this.log.written;
+    if (this.upstreams.length === 0) return this.log.memLimit - this.log.memLeft;
+    let required = -1;
+    let fastest = Infinity;
+    for (const u of this.upstreams) {
+      const unsent = written - (u.state === "connected" ? u.sentOffset : u.ackedOffset);
+      if (u.required && unsent > required) required = unsent;
+      if (unsent < fastest) fastest = unsent;
+    }
+    return required >= 0 ? required : fastest;
+  }
+
+  /** Relief outside a write (ack, socket progress, flush tick). */
+  private relieve(): void {
+    if (this.state !== "active" || this.errored) return;
+    try {
+      this.checkWatermarks(0);
+    } catch (err) {
+      this.fail("unexpected", err as Error);
+    }
   }
 
   /** Resolves once the track is no longer congested (or ends). */
@@ -382,6 +424,7 @@ export class KmpTrack implements UpstreamHost {
 
   upstreamProgress(_u: KmpUpstream): void {
     this.releaseAcked();
+    this.relieve();
   }
 
   upstreamEnded(u: KmpUpstream): void {

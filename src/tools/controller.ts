@@ -17,6 +17,8 @@ export type ControllerMode = {
   publishExtra?: Record<string, unknown>;
   /** Fixed channel id; default: the stream name. */
   channelId?: string;
+  /** More upstreams after `u1` in every publish answer (replication); republish of one answers its url. */
+  replicas?: { url: string; id: string; required?: boolean }[];
 };
 
 export type ControlRequest = { path: string; headers: [string, string][]; bodyRaw: string; body: Record<string, unknown>; time: number };
@@ -83,13 +85,13 @@ export class Controller {
         const mi = body.media_info as { media_type?: string } | undefined;
         const rtmp = body.rtmp as { name?: string } | undefined;
         const trackId = mi?.media_type === "audio" ? "a1" : "v1";
-        const upstreams = m.publish === "no_upstreams" ? [] : [{ url: this.kmpUrl, id: "u1", ...(m.publishExtra ?? {}) }];
+        const upstreams = m.publish === "no_upstreams" ? [] : [{ url: this.kmpUrl, id: "u1", ...(m.publishExtra ?? {}) }, ...(m.replicas ?? [])];
         const channel = m.channelId ?? channelIdFor(rtmp?.name ?? "");
         return ok({ code: "ok", channel_id: channel, track_id: trackId, upstreams });
       }
       case "republish":
         if (m.republish === "error") return ok({ code: "error", message: "republish refused" });
-        return ok({ code: "ok", url: this.republishUrl ?? this.kmpUrl });
+        return ok({ code: "ok", url: m.replicas?.find((r) => r.id === body.id)?.url ?? this.republishUrl ?? this.kmpUrl });
       default:
         return ok({});
     }

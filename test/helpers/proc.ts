@@ -56,3 +56,8 @@ export async function have(cmd: string, versionFlag = cmd.startsWith("gst-") ? "
     return false;
   }
 }
+
+/** Fails (never skips) when a tool the test needs is missing: `.ci/run` installs it. */
+export async function requireTool(cmd: string): Promise<void> {
+  if (!(await have(cmd))) throw new Error(`'${cmd}' is not installed (apt-get install ${cmd.startsWith("gst-") ? "gstreamer1.0-tools" : cmd})`);
+}
