@@ -190,7 +190,7 @@ export function loadTargets(): Target[] {
           const media = t.type === 9 ? "video" : "audio";
           if (media === "video") state.onVideo(t.body);
           else state.onAudio(t.body);
-          const r = conv[media].convert(t.body, t.timestamp, () => 0n);
+          const r = conv[media].convert(t.body, t.timestamp, () => 0);
           if (r.kind === "frame" && r.mediaInfo) checkEventBody(publishBody(identity, r.mediaInfo));
         }
       },

@@ -32,8 +32,9 @@ export function kbpsToBitrate(kbps: number): number {
 export class TrackConverter {
   readonly mediaType: "video" | "audio";
   readonly timescale: number;
-  readonly rtmpScale: bigint;
-  private readonly marginTicks: bigint;
+  /** Timescale ticks per RTMP millisecond. */
+  readonly rtmpScale: number;
+  private readonly marginTicks: number;
   private readonly state: StreamCodecState;
   private extraData: Uint8Array = new Uint8Array(0);
   private needMediaInfo = true;
@@ -43,18 +44,18 @@ export class TrackConverter {
   lastTimestampMs = 0;
   /** The media info of the last `minf` (drives the audio sync). */
   mediaInfo: MediaInfo | null = null;
-  private baseDts = 0n;
-  private samples = 0n;
+  private baseDts = 0;
+  private samples = 0;
 
   constructor(o: { mediaType: "video" | "audio"; timescale: number; audioSyncMarginMs: number; state: StreamCodecState }) {
     this.mediaType = o.mediaType;
     this.timescale = o.timescale;
-    this.rtmpScale = BigInt(Math.floor(o.timescale / 1000));
-    this.marginTicks = BigInt(Math.floor((o.audioSyncMarginMs * o.timescale) / 1000));
+    this.rtmpScale = Math.floor(o.timescale / 1000);
+    this.marginTicks = Math.floor((o.audioSyncMarginMs * o.timescale) / 1000);
     this.state = o.state;
   }
 
-  convert(payload: Uint8Array, rtmpTimestamp: number, createdNow: () => bigint): ConvertResult {
+  convert(payload: Uint8Array, rtmpTimestamp: number, createdNow: () => number): ConvertResult {
     const video = this.mediaType === "video";
     const tag = video ? parseVideoTag(payload) : parseAudioTag(payload);
     if (tag.kind === "skip") return { kind: "empty" };
@@ -80,10 +81,10 @@ export class TrackConverter {
       this.lastTimestampMs += ((rtmpTimestamp - this.prevTs) | 0);
     }
     this.prevTs = rtmpTimestamp;
-    let dts = BigInt(this.lastTimestampMs) * this.rtmpScale;
+    let dts = this.lastTimestampMs * this.rtmpScale;
     if (!video) dts = this.syncAudio(dts);
     if (mediaInfo) this.mediaInfo = mediaInfo;
-    const frame: KmpFrame = { created, dts, key: tag.key, ptsDelay: tag.cts * Number(this.rtmpScale), data: tag.data };
+    const frame: KmpFrame = { created, dts, key: tag.key, ptsDelay: tag.cts * this.rtmpScale, data: tag.data };
     return { kind: "frame", mediaInfo, frame };
   }
 
@@ -98,16 +99,17 @@ export class TrackConverter {
   }
 
   /** AAC only (spec §4.2): snap dts to base + samples·timescale/rate when within the margin. */
-  private syncAudio(dts: bigint): bigint {
+  private syncAudio(dts: number): number {
     const mi = this.mediaInfo;
     if (!mi || mi.mediaType !== "audio" || mi.codecId !== AAC || mi.sampleRate === 0) return dts;
-    const expected = this.baseDts + (this.samples * BigInt(this.timescale)) / BigInt(mi.sampleRate);
+    // integer division as the reference's uint64 arithmetic (samples × timescale stays < 2^53 for years)
+    const expected = this.baseDts + Math.floor((this.samples * this.timescale) / mi.sampleRate);
     if (dts >= expected - this.marginTicks && dts <= expected + this.marginTicks) dts = expected;
     else {
       this.baseDts = dts;
-      this.samples = 0n;
+      this.samples = 0;
     }
-    this.samples += 1024n;
+    this.samples += 1024;
     return dts;
   }
 

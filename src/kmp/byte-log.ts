@@ -64,15 +64,13 @@ export class ByteLog {
     return Math.ceil((n - room) / this.usable) * this.bufferSize;
   }
 
-  /** Fills `parts` in order as one packet. Returns true when a buffer became full. */
-  writePacket(kind: number, parts: readonly Uint8Array[]): boolean {
-    let total = 0;
-    for (const p of parts) total += p.byteLength;
+  /** Writes one packet (`head`, then `body` if any). Returns true when a buffer became full. */
+  writePacket(kind: number, head: Uint8Array, body: Uint8Array | null): boolean {
     const start = this.written;
-    let filled = false;
-    for (const p of parts) if (this.write(p)) filled = true;
+    let filled = this.write(head);
+    if (body && this.write(body)) filled = true;
     this.pOff.push(start);
-    this.pLen.push(total);
+    this.pLen.push(this.written - start);
     this.pKind.push(kind);
     return filled;
   }

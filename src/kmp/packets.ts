@@ -84,41 +84,36 @@ export function encodeMediaInfo(mi: MediaInfo): Uint8Array {
   return b;
 }
 
-/** Writes a 40-byte `fram` header at `off` of `b` (kmp.md §5). */
-export function writeFrameHeader(b: Uint8Array, off: number, f: KmpFrame): void {
-  const v = b === scratch ? scratchView : new DataView(b.buffer, b.byteOffset + off, FRAME_HEADER_SIZE);
-  v.setUint32(0, KMP.FRAME, true);
-  v.setUint32(4, FRAME_HEADER_SIZE, true);
-  v.setUint32(8, f.data.byteLength, true);
-  v.setUint32(12, 0, true);
-  v.setBigInt64(16, f.created, true);
-  v.setBigInt64(24, f.dts, true);
-  v.setUint32(32, f.key ? 1 : 0, true);
-  v.setInt32(36, f.ptsDelay, true);
+/** An int64 that a double holds exactly (|x| < 2^53), little-endian at `off`. */
+function setInt64(v: DataView, off: number, x: number): void {
+  const hi = Math.floor(x / 4294967296);
+  v.setUint32(off, x - hi * 4294967296, true);
+  v.setInt32(off + 4, hi, true);
 }
 
-const scratch = new Uint8Array(FRAME_HEADER_SIZE);
-const scratchView = new DataView(scratch.buffer);
-
-/**
- * The frame header in a shared scratch buffer (no allocation per frame): valid until the next
- * call, so copy it (the track writes it straight into its log).
- */
-export function frameHeaderScratch(f: KmpFrame): Uint8Array {
-  writeFrameHeader(scratch, 0, f);
-  return scratch;
+/** Writes a 40-byte `fram` header at `off` of the view (kmp.md §5). */
+export function writeFrameHeader(v: DataView, off: number, f: KmpFrame): void {
+  v.setUint32(off, KMP.FRAME, true);
+  v.setUint32(off + 4, FRAME_HEADER_SIZE, true);
+  v.setUint32(off + 8, f.data.byteLength, true);
+  v.setUint32(off + 12, 0, true);
+  setInt64(v, off + 16, f.created);
+  setInt64(v, off + 24, f.dts);
+  v.setUint32(off + 32, f.key ? 1 : 0, true);
+  v.setInt32(off + 36, f.ptsDelay, true);
 }
 
+/** A `fram` header on its own (the muxer writes a batch's headers into one buffer instead). */
 export function encodeFrameHeader(f: KmpFrame): Uint8Array {
   const b = new Uint8Array(FRAME_HEADER_SIZE);
-  writeFrameHeader(b, 0, f);
+  writeFrameHeader(new DataView(b.buffer), 0, f);
   return b;
 }
 
 /** A whole `fram` packet (header + payload copy). */
 export function encodeFrame(f: KmpFrame): Uint8Array {
   const b = new Uint8Array(FRAME_HEADER_SIZE + f.data.byteLength);
-  writeFrameHeader(b, 0, f);
+  writeFrameHeader(new DataView(b.buffer), 0, f);
   b.set(f.data, FRAME_HEADER_SIZE);
   return b;
 }

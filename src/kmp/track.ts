@@ -7,7 +7,8 @@ import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { metrics } from "../server/metrics.ts";
 import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER } from "./byte-log.ts";
-import { encodeMediaInfo, EOST, frameHeaderScratch } from "./packets.ts";
+import { KmpMuxer, type KmpPackets, type TrackWrite } from "./muxer.ts";
+import { encodeFrameHeader, encodeMediaInfo, EOST, FRAME_HEADER_SIZE } from "./packets.ts";
 import type { KmpFrame, MediaInfo } from "./types.ts";
 import { KmpUpstream, type UpstreamHost, type UpstreamStats } from "./upstream.ts";
 
@@ -17,10 +18,9 @@ let nextTrackId = 0;
 let nextConnection = 1_000_000;
 
 /** Wall clock in timescale units: `sec·timescale + floor(nsec·timescale/1e9)` (kmp.md §2.1). */
-export function wallClock(timescale: number): bigint {
-  // ms since the epoch × timescale stays far below 2^53 (1.8e12 × 90 ≈ 1.6e14): plain doubles are
-  // exact enough, and only the result becomes a bigint
-  return BigInt(Math.floor(((performance.timeOrigin + performance.now()) * timescale) / 1000));
+export function wallClock(timescale: number): number {
+  // ms since the epoch × timescale stays far below 2^53 (1.8e12 × 90 ≈ 1.6e14): plain doubles are exact
+  return Math.floor(((performance.timeOrigin + performance.now()) * timescale) / 1000);
 }
 
 export type KmpTrackOptions = {
@@ -45,7 +45,7 @@ export type TrackStats = {
   memLeft: number;
   memLimit: number;
   lastTimestampMs: number;
-  lastCreated: bigint;
+  lastCreated: number;
   sentFrames: number;
   sentKeyFrames: number;
   written: number;
@@ -94,7 +94,7 @@ export class KmpTrack implements UpstreamHost {
   // stats
   sentFrames = 0;
   sentKeyFrames = 0;
-  lastCreated = 0n;
+  lastCreated = 0;
   lastTimestampMs = 0;
   private windowStartMs = Date.now();
   private windowFrames = 0;
@@ -114,17 +114,32 @@ export class KmpTrack implements UpstreamHost {
     this.onClosed = o.onClosed;
     this.connIds = o.nextConnectionId ?? (() => ++nextConnection);
     this.timeoutMs = o.config.kmp_timeout;
-    this.initialFrameId = o.initialFrameId ?? wallClock(o.config.kmp_timescale);
+    this.initialFrameId = o.initialFrameId ?? BigInt(wallClock(o.config.kmp_timescale));
     const video = o.mediaType === "video";
     this.log = new ByteLog({
       bufferSize: video ? o.config.kmp_video_buffer_size : o.config.kmp_audio_buffer_size,
       memLimit: video ? o.config.kmp_video_mem_limit : o.config.kmp_audio_mem_limit,
       maxFreeBuffers: o.config.kmp_max_free_buffers,
     });
+    // session batches → KmpMuxer → the log. The sink's high-water mark is the low watermark:
+    // while the track is congested its write waits, the queues above fill (each counts bytes)
+    // and the session stops reading the socket.
+    const muxer = new KmpMuxer();
+    const sink = new WritableStream<KmpPackets>(
+      { write: (p) => this.appendPackets(p) },
+      { highWaterMark: Math.max(1, Math.floor((this.log.memLimit * o.config.kmp_mem_low_watermark) / 100)), size: (p) => p.bytes },
+    );
+    this.drained = muxer.readable.pipeTo(sink).catch(() => {});
+    this.input = muxer.writable.getWriter();
   }
 
+  /** Settles once the sink took the last batch (after `end`) or the input failed. */
+  private readonly drained: Promise<void>;
+
+  private readonly input: WritableStreamDefaultWriter<TrackWrite[]>;
+
   /** `created` clock of this track (wall clock in its timescale). */
-  readonly createdNow = (): bigint => wallClock(this.config.kmp_timescale);
+  readonly createdNow = (): number => wallClock(this.config.kmp_timescale);
 
   nextConnectionId(): number {
     return this.connIds();
@@ -137,18 +152,64 @@ export class KmpTrack implements UpstreamHost {
 
   // ---- writing -----------------------------------------------------------------------------
 
-  /** A `minf` precedes the next frame (first frame, or after a sequence header). */
-  writeMediaInfo(mi: MediaInfo): void {
-    if (!this.writable()) return;
-    this.log.chargeExtra(mi.extraData.byteLength);
-    const bytes = encodeMediaInfo(mi);
-    this.mediaInfo = mi;
-    this.writePacket(PACKET_MEDIA_INFO, [bytes]);
+  // ---- input: the session's batches → KmpMuxer → this track's log (the sink) -----------------
+
+  /** The frames of one socket read (in order); resolves when the log took them. */
+  push(writes: TrackWrite[]): void {
+    this.input.write(writes).catch(() => {}); // a failed write already failed the track
   }
 
-  writeFrame(f: KmpFrame): void {
+  /** Room left in the input queues (bytes); ≤ 0 means wait for `ready`. */
+  get desiredSize(): number {
+    return this.input.desiredSize ?? 0;
+  }
+
+  /** Resolves when the input has room again (or the track ended). */
+  get ready(): Promise<void> {
+    return this.input.ready.catch(() => {});
+  }
+
+  /**
+   * End of the RTMP stream: everything already pushed goes to the log first, then `eost`
+   * and the teardown of spec §9 (`detach`).
+   */
+  end(reason: UnpublishReason): void {
+    this.setReason(reason);
+    if (this.inputClosing) return;
+    this.inputClosing = true;
+    this.input.close().catch(() => {});
+    void this.drained.then(() => this.detach(reason));
+  }
+
+  private inputClosing = false;
+
+  /**
+   * The sink: one batch of packets into the log. While the track is congested it waits between
+   * frames (the batches behind it queue in the streams, counted in bytes), so the log never
+   * holds more than the low watermark plus one frame for the upstreams that pace the publisher.
+   * No promise is made unless it has to wait.
+   */
+  private appendPackets(p: KmpPackets, from = 0): Promise<void> | undefined {
+    for (let i = from; i < p.writes.length; i++) {
+      if (this.congested) return this.whenDrained().then(() => this.appendPackets(p, i));
+      const w = p.writes[i];
+      if (w.mediaInfo) this.writeMediaInfo(w.mediaInfo, p.minf[i]!);
+      this.writeFrame(w.frame, p.headers.subarray(i * FRAME_HEADER_SIZE, (i + 1) * FRAME_HEADER_SIZE));
+    }
+    return undefined;
+  }
+
+  /** A `minf` precedes the next frame (first frame, or after a sequence header). */
+  writeMediaInfo(mi: MediaInfo, bytes: Uint8Array = encodeMediaInfo(mi)): void {
     if (!this.writable()) return;
-    this.writePacket(PACKET_FRAME, [frameHeaderScratch(f), f.data]);
+    this.log.chargeExtra(mi.extraData.byteLength);
+    this.mediaInfo = mi;
+    this.writePacket(PACKET_MEDIA_INFO, bytes, null);
+  }
+
+  writeFrame(f: KmpFrame, header: Uint8Array = encodeFrameHeader(f)): void {
+    if (!this.writable()) return;
+    this.writePacket(PACKET_FRAME, header, f.data);
     this.lastFrameEnd = this.log.written;
     this.lastFramePacket = this.log.packetCount;
     this.sentFrames++;
@@ -167,13 +228,12 @@ export class KmpTrack implements UpstreamHost {
     return !this.detached && !this.errored && (this.state === "initial" || this.state === "wait_publish_response" || this.state === "active");
   }
 
-  private writePacket(kind: number, parts: Uint8Array[]): void {
-    let size = 0;
-    for (const p of parts) size += p.byteLength;
+  private writePacket(kind: number, head: Uint8Array, body: Uint8Array | null): void {
+    const size = head.byteLength + (body ? body.byteLength : 0);
     this.checkWatermarks(size);
     let filled: boolean;
     try {
-      filled = this.log.writePacket(kind, parts);
+      filled = this.log.writePacket(kind, head, body);
     } catch (err) {
       this.fail("alloc_failed", err as Error);
       throw err;
@@ -592,7 +652,7 @@ export class KmpTrack implements UpstreamHost {
     if (this.eostWritten) return;
     this.eostWritten = true;
     try {
-      this.log.writePacket(PACKET_OTHER, [EOST]);
+      this.log.writePacket(PACKET_OTHER, EOST, null);
       this.log.appendAll();
       this.eostEnd = this.log.written;
     } catch (err) {
@@ -657,6 +717,7 @@ export class KmpTrack implements UpstreamHost {
   /** Hard stop (server shutdown grace expired). */
   close(reason: UnpublishReason): void {
     this.setReason(reason);
+    this.input.abort().catch(() => {});
     this.destroy(this.publishStarted);
   }
 

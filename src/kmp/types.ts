@@ -26,10 +26,14 @@ export type AudioMediaInfo = {
 
 export type MediaInfo = VideoMediaInfo | AudioMediaInfo;
 
-/** One KMP `fram`: `data` is a view into the RTMP message payload (no copy yet). */
+/**
+ * One KMP `fram`: `data` is a view into the RTMP message payload (no copy yet). `created` and
+ * `dts` are int64 on the wire; in timescale units they stay far below 2^53 (the wall clock in
+ * 90 kHz is about 1.6e14), so plain numbers carry them exactly.
+ */
 export type KmpFrame = {
-  created: bigint;
-  dts: bigint;
+  created: number;
+  dts: number;
   key: boolean;
   ptsDelay: number;
   data: Uint8Array;

@@ -6,7 +6,7 @@ import type { ControlClient } from "../control/client.ts";
 import type { UnpublishReason } from "../control/types.ts";
 import { CodedError, RtmpError } from "../errors.ts";
 import { TrackConverter } from "../flv/track-converter.ts";
-import { KmpTrack } from "../kmp/track.ts";
+import { KmpTrack, wallClock } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { RateMeter } from "../server/rate.ts";
@@ -16,7 +16,7 @@ import { decodeCommand, normalizeApp, parseConnect, parsePublish, splitNameArgs 
 import { RtmpDemuxer } from "./demuxer.ts";
 import { HandshakeServer } from "./handshake.ts";
 import * as out from "./messages.ts";
-import { RtmpStream, type MediaKind } from "./stream.ts";
+import { RtmpStream, type MediaKind, type StreamTrack } from "./stream.ts";
 
 /** What the session needs from the server that owns it. */
 export interface SessionHost {
@@ -124,19 +124,38 @@ export class RtmpSession {
       }, this.server.timeout);
     }
     const reader = this.conn.readable.getReader();
+    let first: Uint8Array | null;
     try {
-      const rest = await this.handshake(reader);
-      if (rest === null) return; // closed during the handshake
-      clearTimeout(this.handshakeTimer!);
-      this.handshakeTimer = null;
-      this.state = "connected";
-      await this.pump(reader, rest);
-      if (this.state === "connected") this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection" });
+      first = await this.handshake(reader);
+      if (first !== null) {
+        clearTimeout(this.handshakeTimer!);
+        this.handshakeTimer = null;
+        this.state = "connected";
+        // An idle client costs no pipeline: it is built when the first chunk bytes arrive.
+        if (first.byteLength === 0) first = await this.firstBytes(reader);
+      }
     } catch (err) {
       this.fail(err);
+      first = null;
     } finally {
       reader.releaseLock();
     }
+    if (first === null) {
+      if (this.state === "connected") this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection" });
+      return;
+    }
+    try {
+      await this.pump(first);
+      if (this.state === "connected") this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection" });
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async firstBytes(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array | null> {
+    const { value, done } = await reader.read();
+    if (done || this.state !== "connected") return null;
+    return value;
   }
 
   private async handshake(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array | null> {
@@ -148,66 +167,110 @@ export class RtmpSession {
         this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection during the handshake" });
         return null;
       }
-      this.countIn(value.byteLength);
       const r = hs.push(value);
+      // bytes past the handshake are counted when they pass the demuxer
+      this.countIn(value.byteLength - (r.rest?.byteLength ?? 0));
       for (const b of r.send) this.send(b);
       if (r.done) return r.rest ?? new Uint8Array(0);
     }
   }
 
-  private async pump(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array): Promise<void> {
+  /**
+   * The frame path (design card): `conn.readable` → RtmpDemuxer (one batch of messages per socket
+   * read) → synchronous dispatch (commands, codec state, conversion) → one write per track per
+   * batch into its KmpMuxer → the track's log. The socket is read only while every track of the
+   * session has room: a congested track's sink waits, the queues above it fill (all counted in
+   * bytes) and the next batch is not taken, so the pipe stops reading the socket.
+   */
+  private async pump(first: Uint8Array): Promise<void> {
     const demuxer = new RtmpDemuxer({
       maxMessage: this.server.max_message,
       maxStreams: this.server.max_streams,
       type3ExtTs: this.server.type3_ext_ts,
+      onChunk: (n) => this.countIn(n),
     });
     this.demuxer = demuxer;
-    const session = this;
-    const source = new ReadableStream<Uint8Array>({
-      start(c) {
-        if (first.byteLength > 0) c.enqueue(first);
-      },
-      async pull(c) {
-        const { value, done } = await reader.read();
-        if (done) c.close();
-        else {
-          session.countIn(value.byteLength);
-          c.enqueue(value);
-        }
-      },
-      cancel() {
-        return reader.cancel();
-      },
-    }, { highWaterMark: 0 });
-    const messages = source.pipeThrough(demuxer, { signal: this.abort.signal }).getReader();
+    const w = demuxer.writable.getWriter();
+    void w.write(first).catch(() => {});
+    w.releaseLock();
+    void this.conn.readable.pipeTo(demuxer.writable, { signal: this.abort.signal }).catch(() => {});
+    const batches = demuxer.readable.getReader();
     try {
       for (;;) {
-        const { value, done } = await messages.read();
-        if (done || this.state !== "connected") break;
-        // Nothing after `connect` is dispatched before the controller accepted it; while it
-        // waits the demuxer's queues fill and the socket stops being read (bounded in bytes;
-        // the callback is bounded in time by kmp_ctrl_timeout × retries).
-        if (this.connectGate) await this.connectGate;
+        await this.tracksReady();
         if (this.state !== "connected") break;
-        this.onMessage(value);
-        this.maybeAck();
-        if (value.type === 8 || value.type === 9) {
-          const busy = this.congestedTrack();
-          if (busy) await busy.whenDrained();
+        const { value, done } = await batches.read();
+        if (done || this.state !== "connected") break;
+        this.createdAt = -1;
+        try {
+          for (const msg of value.messages) {
+            // Nothing after `connect` is dispatched before the controller accepted it; while it
+            // waits the queues fill and the socket stops being read (bounded in bytes; the
+            // callback is bounded in time by kmp_ctrl_timeout × retries).
+            if (this.connectGate) {
+              this.flushTracks();
+              await this.connectGate;
+            }
+            if (this.state !== "connected") break;
+            this.onMessage(msg);
+          }
+        } finally {
+          this.flushTracks();
         }
+        this.maybeAck();
+        if (value.error !== undefined) throw value.error;
       }
     } finally {
-      messages.releaseLock();
+      batches.releaseLock();
     }
   }
 
-  /** A track of this session retaining more than its low watermark (backpressure). */
-  private congestedTrack(): KmpTrack | null {
-    for (const s of this.streams.values()) {
-      if (s.tracks.video?.track.congested) return s.tracks.video.track;
-      if (s.tracks.audio?.track.congested) return s.tracks.audio.track;
+  /** Waits while a track of this session has no room (backpressure), or until the session ends. */
+  private async tracksReady(): Promise<void> {
+    for (;;) {
+      let full: KmpTrack | null = null;
+      for (const s of this.streams.values()) {
+        const v = s.tracks.video?.track;
+        const a = s.tracks.audio?.track;
+        if (v && v.desiredSize <= 0) full = v;
+        else if (a && a.desiredSize <= 0) full = a;
+        if (full) break;
+      }
+      if (!full || this.state !== "connected") return;
+      await Promise.race([full.ready, this.ended]);
     }
-    return null;
+  }
+
+  /** Hands each track the frames this batch produced for it (one write per track per read). */
+  private flushTracks(): void {
+    for (const s of this.streams.values()) {
+      const v = s.tracks.video;
+      const a = s.tracks.audio;
+      if (v && v.pending.length) {
+        v.track.push(v.pending);
+        v.pending = [];
+      }
+      if (a && a.pending.length) {
+        a.track.push(a.pending);
+        a.pending = [];
+      }
+    }
+  }
+
+  /** `created` of the frames of one batch: one clock read per socket read (like nginx's cached time). */
+  private createdAt = -1;
+  private readonly createdNow = (): number => {
+    if (this.createdAt < 0) this.createdAt = wallClock(this.app?.kmp_timescale ?? 90_000);
+    return this.createdAt;
+  };
+
+  private endedPromise: Promise<void> | null = null;
+  private get ended(): Promise<void> {
+    this.endedPromise ??= new Promise((resolve) => {
+      if (this.abort.signal.aborted) resolve();
+      else this.abort.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    return this.endedPromise;
   }
 
   private countIn(n: number): void {
@@ -486,17 +549,16 @@ export class RtmpSession {
     if (video) stream.codec.onVideo(msg.payload);
     else stream.codec.onAudio(msg.payload);
     if (!stream.publish || !stream.app) return;
-    this.armIdle();
+    this.lastMediaMs = now;
     const media: MediaKind = video ? "video" : "audio";
     let st = stream.tracks[media];
     if (!st) st = this.createTrack(stream, media);
     if (st.track.state === "inactive" || st.track.state === "closed") return;
     this.inAv = true;
     try {
-      const r = st.converter.convert(msg.payload, msg.timestamp, st.track.createdNow);
+      const r = st.converter.convert(msg.payload, msg.timestamp, this.createdNow);
       if (r.kind !== "frame") return;
-      if (r.mediaInfo) st.track.writeMediaInfo(r.mediaInfo);
-      st.track.writeFrame(r.frame);
+      st.pending.push({ mediaInfo: r.mediaInfo, frame: r.frame });
     } catch (err) {
       const reason: UnpublishReason = err instanceof CodedError && err.code === "RTMP_ERR_UNSUPPORTED_CODEC"
         ? "unsupported_codec"
@@ -511,7 +573,7 @@ export class RtmpSession {
     }
   }
 
-  private createTrack(stream: RtmpStream, media: MediaKind): { converter: TrackConverter; track: KmpTrack } {
+  private createTrack(stream: RtmpStream, media: MediaKind): StreamTrack {
     const app = stream.app!;
     const pub = stream.publish!;
     const identity = {
@@ -555,7 +617,7 @@ export class RtmpSession {
       audioSyncMarginMs: app.kmp_audio_sync_margin,
       state: stream.codec,
     });
-    const st = { converter, track };
+    const st: StreamTrack = { converter, track, pending: [] };
     stream.tracks[media] = st;
     this.host.trackOpened(track, this, stream, media);
     return st;
@@ -581,7 +643,9 @@ export class RtmpSession {
       const st = stream.tracks[media];
       if (st) {
         stream.tracks[media] = null;
-        st.track.detach(reason);
+        if (st.pending.length) st.track.push(st.pending);
+        st.pending = [];
+        st.track.end(reason); // after what was pushed: eost, then the teardown
       }
     }
     if (stream.live && stream.app) {
@@ -590,13 +654,27 @@ export class RtmpSession {
     }
   }
 
+  /** Time of the last audio/video message of a publishing stream (kmp_idle_timeout). */
+  private lastMediaMs = 0;
+
+  /**
+   * kmp_idle_timeout as a deadline: media only moves `lastMediaMs`; one timer re-schedules
+   * itself for the time left, instead of a timer re-armed per message.
+   */
   private armIdle(): void {
     const ms = this.server.kmp_idle_timeout;
     if (ms <= 0) return;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
+    this.lastMediaMs = this.host.nowMs();
+    const check = (): void => {
+      const left = this.lastMediaMs + ms - this.host.nowMs();
+      if (left > 0) {
+        this.idleTimer = setTimeout(check, left);
+        return;
+      }
+      this.idleTimer = null;
       this.shutdown({ reason: "rtmp_disconnect", message: `idle for ${ms} ms (kmp_idle_timeout)`, code: "RTMP_ERR_IDLE" });
-    }, ms);
+    };
+    this.idleTimer = setTimeout(check, ms);
   }
 
   /** Ends the session because of an error (coded errors are logged with their code). */

@@ -2,6 +2,7 @@ import type { ApplicationConfig } from "../config/types.ts";
 import { StreamCodecState } from "../flv/codec-state.ts";
 import { TrackConverter } from "../flv/track-converter.ts";
 import type { KmpTrack } from "../kmp/track.ts";
+import type { TrackWrite } from "../kmp/muxer.ts";
 import { RateMeter } from "../server/rate.ts";
 
 export type MediaKind = "video" | "audio";
@@ -13,6 +14,8 @@ export type PublishInfo = { name: string; args: string; type: string };
 export type StreamTrack = {
   converter: TrackConverter;
   track: KmpTrack;
+  /** Frames of the current batch, handed to the track once per socket read. */
+  pending: TrackWrite[];
 };
 
 /**

@@ -48,7 +48,7 @@ for (const scenario of rawRtmpScenarios()) {
     }
     test(`${scenario} ${media}: our packets equal the reference's .kmp byte for byte`, () => {
       const refPackets = packets(ref).slice(1); // after cnct
-      const createdOf = refPackets.filter((p) => p.type === "fram").map((p) => new DataView(p.bytes.buffer, p.bytes.byteOffset).getBigInt64(16, true));
+      const createdOf = refPackets.filter((p) => p.type === "fram").map((p) => new DataView(p.bytes.buffer, p.bytes.byteOffset).getBigInt64(16, true)).map(Number);
       const state = new StreamCodecState();
       const conv = new TrackConverter({ mediaType: media, timescale: 90000, audioSyncMarginMs: 2, state });
       const ours: Uint8Array[] = [];
@@ -60,7 +60,7 @@ for (const scenario of rawRtmpScenarios()) {
         if (m.type === 8) state.onAudio(m.payload);
         else state.onVideo(m.payload);
         if ((m.type === 9) !== (media === "video")) continue;
-        const r = conv.convert(m.payload, m.timestamp, () => createdOf[fi] ?? 0n);
+        const r = conv.convert(m.payload, m.timestamp, () => createdOf[fi] ?? 0);
         if (r.kind !== "frame") continue;
         if (r.mediaInfo) {
           ours.push(encodeMediaInfo(r.mediaInfo));

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { fromHex } from "../../src/bytes/bytes.ts";
 import { KmpError } from "../../src/errors.ts";
 import { AckReader, encodeAck, encodeConnect, encodeFrame, encodeMediaInfo, EOST, NULL_PACKET, parseAck } from "../../src/kmp/packets.ts";
-import { KmpMuxer, type MuxerInput } from "../../src/kmp/muxer.ts";
+import { KmpMuxer, type KmpPackets, type TrackWrite } from "../../src/kmp/muxer.ts";
 
 const avcc = fromHex("01 64 00 0b ff e1 00 19 67 64 00 0b ac d9 42 84 7e 5c 04 40 00 00 03 00 40 00 00 07 83 c5 0a 65 80 01 00 04 68 ef bc b0");
 
@@ -33,11 +33,21 @@ test("minf: kmp.md §4.1 video and §4.2 audio", () => {
     02 00 10 00 44 ac 00 00 03 00 00 00 00 00 00 00 12 10`));
 });
 
+const FRAM_KEY = fromHex(`
+    66 72 61 6d 28 00 00 00 08 00 00 00 00 00 00 00 c8 3f a7 16 27 8b 00 00 80 8a a9 00 00 00 00 00
+    01 00 00 00 8e 17 00 00 00 00 00 04 65 88 84 00`);
+const FRAM_NEG = fromHex(`
+    66 72 61 6d 28 00 00 00 01 00 00 00 00 00 00 00 c8 3f a7 16 27 8b 00 00 80 8a a9 00 00 00 00 00
+    00 00 00 00 4c ff ff ff aa`);
+const MINF_AUDIO = fromHex(`
+    6d 69 6e 66 30 00 00 00 02 00 00 00 00 00 00 00 01 00 00 00 f2 03 00 00 90 5f 01 00 00 f4 01 00
+    02 00 10 00 44 ac 00 00 03 00 00 00 00 00 00 00 12 10`);
+
 test("fram: kmp.md §5.1-5.3; eost and null", () => {
-  assert.deepEqual(encodeFrame({ created: 153000000045000n, dts: 11111040n, key: true, ptsDelay: 6030, data: fromHex("00 00 00 04 65 88 84 00") }), fromHex(`
+  assert.deepEqual(encodeFrame({ created: 153000000045000, dts: 11111040, key: true, ptsDelay: 6030, data: fromHex("00 00 00 04 65 88 84 00") }), fromHex(`
     66 72 61 6d 28 00 00 00 08 00 00 00 00 00 00 00 c8 3f a7 16 27 8b 00 00 80 8a a9 00 00 00 00 00
     01 00 00 00 8e 17 00 00 00 00 00 04 65 88 84 00`));
-  assert.deepEqual(encodeFrame({ created: 153000000045000n, dts: 11111040n, key: false, ptsDelay: -180, data: fromHex("aa") }), fromHex(`
+  assert.deepEqual(encodeFrame({ created: 153000000045000, dts: 11111040, key: false, ptsDelay: -180, data: fromHex("aa") }), fromHex(`
     66 72 61 6d 28 00 00 00 01 00 00 00 00 00 00 00 c8 3f a7 16 27 8b 00 00 80 8a a9 00 00 00 00 00
     00 00 00 00 4c ff ff ff aa`));
   assert.deepEqual(EOST, fromHex("65 6f 73 74 10 00 00 00 00 00 00 00 00 00 00 00"));
@@ -65,14 +75,24 @@ test("ackf: kmp.md §8 example, strict validation, any split", () => {
   }
 });
 
-test("KmpMuxer is a TransformStream of packets", async () => {
-  const inputs: MuxerInput[] = [
-    { kind: "media-info", mediaInfo: { mediaType: "audio", codecId: 1010, timescale: 90000, bitrate: 0, channels: 2, bitsPerSample: 16, sampleRate: 44100, channelLayout: 3n, extraData: fromHex("1210") } },
-    { kind: "frame", frame: { created: 1n, dts: 2n, key: false, ptsDelay: 0, data: fromHex("21100465") } },
-    { kind: "eost" },
+test("KmpMuxer: a batch of writes becomes the spec's minf and fram bytes, one header buffer per batch", async () => {
+  const writes: TrackWrite[] = [
+    {
+      mediaInfo: { mediaType: "audio", codecId: 1010, timescale: 90000, bitrate: 128000, channels: 2, bitsPerSample: 16, sampleRate: 44100, channelLayout: 3n, extraData: fromHex("12 10") },
+      frame: { created: 153000000045000, dts: 11111040, key: true, ptsDelay: 6030, data: fromHex("00 00 00 04 65 88 84 00") },
+    },
+    { mediaInfo: null, frame: { created: 153000000045000, dts: 11111040, key: false, ptsDelay: -180, data: fromHex("aa") } },
   ];
-  const src = new ReadableStream<MuxerInput>({ start(c) { for (const i of inputs) c.enqueue(i); c.close(); } });
-  const out: Uint8Array[] = [];
-  for await (const b of src.pipeThrough(new KmpMuxer())) out.push(b);
-  assert.deepEqual(out.map((b) => b.length), [50, 44, 16]);
+  const src = new ReadableStream<TrackWrite[]>({ start(c) { c.enqueue(writes); c.close(); } });
+  const out: KmpPackets[] = [];
+  for await (const p of src.pipeThrough(new KmpMuxer())) out.push(p);
+  assert.equal(out.length, 1, "one output per batch");
+  const p = out[0];
+  const bytes = (i: number) => new Uint8Array([...(p.minf[i] ?? []), ...p.headers.subarray(i * 40, i * 40 + 40), ...p.writes[i].frame.data]);
+  assert.deepEqual(bytes(0), new Uint8Array([...MINF_AUDIO, ...FRAM_KEY]));
+  assert.deepEqual(bytes(1), FRAM_NEG);
+  assert.equal(p.headers.buffer.byteLength, 80, "both headers in one buffer");
+  assert.equal(p.bytes, MINF_AUDIO.length + FRAM_KEY.length + FRAM_NEG.length);
+  // the frame data is not copied
+  assert.equal(p.writes[1].frame.data, writes[1].frame.data);
 });

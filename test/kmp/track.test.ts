@@ -40,7 +40,7 @@ function loadTrackInput(): { mi: MediaInfo; frames: KmpFrame[]; raw: Uint8Array[
         frameRate: { num: v.getUint32(off + 36, true), denom: v.getUint32(off + 40, true) }, ceaCaptions: v.getUint32(off + 44, true) === 1, extraData: data,
       };
     } else if (type === "fram") {
-      frames.push({ created: v.getBigInt64(off + 16, true), dts: v.getBigInt64(off + 24, true), key: v.getUint32(off + 32, true) === 1, ptsDelay: v.getInt32(off + 36, true), data });
+      frames.push({ created: Number(v.getBigInt64(off + 16, true)), dts: Number(v.getBigInt64(off + 24, true)), key: v.getUint32(off + 32, true) === 1, ptsDelay: v.getInt32(off + 36, true), data });
     }
     if (type !== "cnct") raw.push(file.subarray(off, off + hs + ds));
     off += hs + ds;
@@ -206,7 +206,7 @@ test("republish rate limit: 16 republish requests, then upstream_error (s09)", {
   const track = newTrack(runtime, c, cfg({ kmp_republish_interval: 20 }), errors);
   const mi: MediaInfo = { mediaType: "video", codecId: 7, timescale: 90000, bitrate: 0, width: 2, height: 2, frameRate: { num: 0, denom: 1 }, ceaCaptions: false, extraData: new Uint8Array(0) };
   track.writeMediaInfo(mi);
-  track.writeFrame({ created: 1n, dts: 0n, key: true, ptsDelay: 0, data: Uint8Array.of(1, 2, 3) });
+  track.writeFrame({ created: 1, dts: 0, key: true, ptsDelay: 0, data: Uint8Array.of(1, 2, 3) });
   const t0 = Date.now();
   while (!errors.length && Date.now() - t0 < 10_000) await sleep(10);
   assert.deepEqual(errors, ["upstream_error"]);
@@ -241,7 +241,7 @@ test("a stalled receiver never stalls its sibling; watermarks keep memory under 
     // 10 MB through a 2 MB budget: 60 passes over the 167 KB clip
     for (let pass = 0; pass < PASSES; pass++) {
       for (const f of input.frames) {
-        track.writeFrame({ ...f, dts: f.dts + BigInt(pass) * 400_000n });
+        track.writeFrame({ ...f, dts: f.dts + pass * 400_000 });
         minLeft = Math.min(minLeft, track.log.memLeft);
       }
       await sleep(20);

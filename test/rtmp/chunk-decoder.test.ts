@@ -3,9 +3,11 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { ChunkDecoder, type RtmpMessage } from "../../src/rtmp/chunk-decoder.ts";
 import { ChunkStreamEncoder, encodeMessage } from "../../src/rtmp/chunk-encoder.ts";
-import { RtmpDemuxer } from "../../src/rtmp/demuxer.ts";
+import { RtmpDemuxer, type MessageBatch } from "../../src/rtmp/demuxer.ts";
 import { RtmpError } from "../../src/errors.ts";
 import { afterHandshake, randomSplits, rawRtmpScenarios, readBin, readDump } from "../helpers/fixtures.ts";
+import { requireShared } from "../helpers/paths.ts";
+import { chunk as chunkOf } from "../helpers/raw-client.ts";
 
 const md5 = (b: Uint8Array) => createHash("md5").update(b).digest("hex");
 
@@ -17,6 +19,11 @@ function decodeAll(pieces: Iterable<Uint8Array>): { msgs: { csid: number; type: 
   for (const p of pieces) decoder.push(p);
   return { msgs, decoder };
 }
+
+test("the fixture loop below has cases: every scenario with raw RTMP bytes", () => {
+  requireShared();
+  assert.ok(rawRtmpScenarios().length >= 6, `only ${rawRtmpScenarios().length} scenarios with conn1_c2s.bin`);
+});
 
 for (const scenario of rawRtmpScenarios()) {
   test(`${scenario}: every fixture message, whole / 1 byte at a time / random splits`, () => {
@@ -37,19 +44,35 @@ for (const scenario of rawRtmpScenarios()) {
   });
 }
 
-test("RtmpDemuxer is a TransformStream of messages", async () => {
-  const scenario = rawRtmpScenarios()[0];
-  if (!scenario) return;
-  const body = afterHandshake(readBin(scenario, "conn1_c2s.bin"));
+test("RtmpDemuxer: one batch per socket read, the same messages as the decoder, queues in bytes", async () => {
+  requireShared();
+  const scenarios = rawRtmpScenarios();
+  assert.ok(scenarios.length > 0, "no fixture scenario ships conn1_c2s.bin");
+  const body = afterHandshake(readBin(scenarios[0], "conn1_c2s.bin"));
+  const reads = [...randomSplits(body, 3, 9000)];
   const src = new ReadableStream<Uint8Array>({
     start(c) {
-      for (const p of randomSplits(body, 3, 9000)) c.enqueue(p);
+      for (const p of reads) c.enqueue(p);
       c.close();
     },
   });
-  const out: RtmpMessage[] = [];
-  for await (const m of src.pipeThrough(new RtmpDemuxer())) out.push(m);
-  assert.equal(out.length, decodeAll([body]).msgs.length);
+  const batches: MessageBatch[] = [];
+  for await (const b of src.pipeThrough(new RtmpDemuxer())) batches.push(b);
+  assert.ok(batches.length <= reads.length, "at most one batch per read");
+  const msgs = batches.flatMap((b) => b.messages);
+  assert.deepEqual(msgs.map((m) => [m.type, m.timestamp, m.payload.length]), decodeAll([body]).msgs.map((m) => [m.type, m.ts, m.len]));
+  for (const b of batches) assert.equal(b.bytes, b.messages.reduce((n, m) => n + m.payload.byteLength + 64, 0));
+});
+
+test("RtmpDemuxer: messages complete before malformed input are delivered, then the error", async () => {
+  const good = chunkOf(4, 8, 1, 0, Uint8Array.of(0xaf, 1, 2, 3));
+  const bad = Uint8Array.of(0x01, 0xff, 0xff, 0, 0, 0, 0, 0, 4, 20, 0, 0, 0, 0); // 3-byte csid 65599
+  const src = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new Uint8Array([...good, ...bad])); c.enqueue(good); c.close(); } });
+  const batches: MessageBatch[] = [];
+  for await (const b of src.pipeThrough(new RtmpDemuxer())) batches.push(b);
+  assert.equal(batches.length, 1);
+  assert.equal(batches[0].messages.length, 1);
+  assert.equal((batches[0].error as RtmpError).code, "RTMP_ERR_CSID_LIMIT");
 });
 
 test("compressed headers: fmt 1/2/3 deltas, interleaving and chunk size changes", () => {
