@@ -39,6 +39,8 @@ type Proc = { on(sig: string, fn: () => void): void; exit(code: number): never; 
 const proc = (globalThis as unknown as { process: Proc }).process;
 
 const HIGH_WATER = 256 * 1024;
+/** Bytes a queued chunk is counted beyond its length (the view object itself). */
+const CHUNK_OVERHEAD = 64;
 const plain = (ip: string) => (ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip);
 
 /**
@@ -77,7 +79,7 @@ class BunTcpConn implements Conn {
       cancel() {
         self.close();
       },
-    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength });
+    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength + CHUNK_OVERHEAD });
     this.writable = new WritableStream<Uint8Array>({
       write(chunk) {
         return self.write(chunk);

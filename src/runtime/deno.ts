@@ -26,8 +26,11 @@ type DenoNs = {
 };
 const D = (globalThis as unknown as { Deno: DenoNs }).Deno;
 
-const READ_SIZE = 64 * 1024;
+const MIN_READ = 4 * 1024;
+const MAX_READ = 64 * 1024;
 const HIGH_WATER = 256 * 1024;
+/** Bytes a queued chunk is counted beyond its length (the view object itself). */
+const CHUNK_OVERHEAD = 64;
 
 const addr = (a: { hostname: string; port: number }): NetAddr => ({ hostname: a.hostname.startsWith("::ffff:") && a.hostname.includes(".") ? a.hostname.slice(7) : a.hostname, port: a.port });
 
@@ -54,9 +57,14 @@ class DenoTcpConn implements Conn {
     this.remoteAddr = addr(conn.remoteAddr);
     this.closed = new Promise((r) => (this.resolveClosed = r));
     const self = this;
+    // The read buffer starts small (an idle client holds 4 KiB, not 64) and doubles while reads
+    // fill it. A read that uses little of it is copied out and the buffer reused, so a queued
+    // chunk never pins much more memory than it is counted for.
+    let buf: Uint8Array | null = null;
+    let size = MIN_READ;
     this.readable = new ReadableStream<Uint8Array>({
       async pull(c) {
-        const buf = new Uint8Array(READ_SIZE);
+        buf ??= new Uint8Array(size);
         let n: number | null;
         try {
           n = await conn.read(buf);
@@ -73,12 +81,19 @@ class DenoTcpConn implements Conn {
           self.maybeClosed();
           return;
         }
-        c.enqueue(n === READ_SIZE ? buf : buf.subarray(0, n));
+        if (n === buf.byteLength) {
+          c.enqueue(buf);
+          buf = null;
+          size = Math.min(MAX_READ, size * 2);
+        } else if (n * 4 >= buf.byteLength) {
+          c.enqueue(buf.subarray(0, n));
+          buf = null;
+        } else c.enqueue(buf.slice(0, n));
       },
       cancel() {
         self.close();
       },
-    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength });
+    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength + CHUNK_OVERHEAD });
     this.writable = new WritableStream<Uint8Array>({
       async write(chunk) {
         let off = 0;

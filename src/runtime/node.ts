@@ -10,6 +10,8 @@ export function plainIp(ip: string | undefined): string {
 }
 
 const HIGH_WATER = 256 * 1024;
+/** Bytes a queued chunk is counted beyond its length (the view object itself). */
+const CHUNK_OVERHEAD = 64;
 
 /** A node:net socket as a web-streams Conn (never Duplex.toWeb: slow on Node 20, broken half-close). */
 export class NodeConn implements Conn {
@@ -62,7 +64,7 @@ export class NodeConn implements Conn {
         readDone = true;
         socket.destroy();
       },
-    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength });
+    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength + CHUNK_OVERHEAD });
 
     this.writable = new WritableStream<Uint8Array>({
       write(chunk) {
