@@ -27,7 +27,7 @@ const [serverRuntime = "node", mode = "fast", nArg = "1", secArg = "20"] = proce
 function serverCmd(rt: string): string[] {
   const bin = (n: string) => join(ROOT, "node_modules", ".bin", n);
   const cli = join(ROOT, "src", "cli.ts");
-  return rt === "deno" ? [bin("deno"), "run", "-A", "--no-check", cli] : rt === "bun" ? [bin("bun"), "run", cli] : [process.execPath, "--import", "tsx", cli];
+  return rt === "deno" ? [bin("deno"), "run", "-A", "--no-check", cli] : rt === "bun" ? [bin("bun"), "run", cli] : [process.execPath, ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), "--import", "tsx", cli];
 }
 
 function cpuSeconds(pid: number): number {

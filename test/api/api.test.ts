@@ -8,8 +8,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatAccessLine } from "../../src/log/access-log.ts";
 import { KmpReceiver } from "../../src/tools/kmp-receiver.ts";
-import { hasShared, INPUTS, SCENARIOS } from "../helpers/paths.ts";
-import { have, start } from "../helpers/proc.ts";
+import { hasShared, INPUTS, SCENARIOS, requireShared } from "../helpers/paths.ts";
+import { have, start, requireTool } from "../helpers/proc.ts";
 import { startStack } from "../helpers/stack.ts";
 
 /** Same keys (recursively, arrays by their first element) and JSON types. */
@@ -32,8 +32,8 @@ const waitUntil = async (f: () => Promise<boolean> | boolean, ms = 10_000) => {
 };
 
 test("management API: routes, status codes, shape, metrics (live ffmpeg publish)", { timeout: 60_000 }, async (t) => {
-  if (!hasShared) return t.skip("../shared not found");
-  if (!(await have("ffmpeg"))) return t.skip("ffmpeg not installed");
+  requireShared();
+  await requireTool("ffmpeg");
   const stack = await startStack({ api: { write: true } });
   const second = await new KmpReceiver({ runtime: stack.runtime }).start();
   const input = join(INPUTS, "av_h264main_bframes_aac.flv");

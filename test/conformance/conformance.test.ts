@@ -7,14 +7,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { hasShared, ROOT, RUNTIME, serverCommand, SHARED } from "../helpers/paths.ts";
-import { have, run } from "../helpers/proc.ts";
+import { hasShared, ROOT, RUNTIME, serverCommand, SHARED, requireShared } from "../helpers/paths.ts";
+import { have, run, requireTool } from "../helpers/proc.ts";
 
 const ALL = process.env.CONFORMANCE_SCENARIOS ?? (RUNTIME === "node" ? "all" : "s01,s05,s11,s12");
 
 test(`conformance runner (${RUNTIME}: ${ALL})`, { timeout: 900_000 }, async (t) => {
-  if (!hasShared) return t.skip("../shared not found");
-  if (!(await have("ffmpeg"))) return t.skip("ffmpeg not installed");
+  requireShared();
+  await requireTool("ffmpeg");
   const cmd = serverCommand().map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" ") + " --config {conf}";
   const r = await run("python3", [join(SHARED, "tools", "conformance", "run.py"), "--server-cmd", cmd, "--scenarios", ALL, "-v"], {
     cwd: ROOT,

@@ -15,7 +15,7 @@ import { createTrackControl } from "../../src/control/track-control.ts";
 import { CtrlError } from "../../src/errors.ts";
 import type { MediaInfo } from "../../src/kmp/types.ts";
 import { silentLogger } from "../../src/log/logger.ts";
-import { hasShared, SCENARIOS } from "../helpers/paths.ts";
+import { hasShared, SCENARIOS, requireShared } from "../helpers/paths.ts";
 
 const base = parseNginxConf("rtmp { server { listen 1935; application live { } } }", "t").servers[0].applications[0];
 
@@ -52,7 +52,8 @@ const fast = (o: Partial<TrackConfig> = {}): TrackConfig => ({ ...base, kmp_ctrl
 const mi: MediaInfo = { mediaType: "audio", codecId: 1010, timescale: 90000, bitrate: 93000, channels: 2, bitsPerSample: 16, sampleRate: 44100, channelLayout: 3n, extraData: Uint8Array.of(0x12, 0x10, 0x56, 0xe5, 0) };
 const identity = { inputId: "rtmp://127.0.0.1:19350/live/streamname_1/audio", rtmpInfoJson: rtmpInfoJson({ app: "live", flashver: "FMLE/3.0 (compatible; Lavf59.27.100)", swfUrl: "", tcUrl: "rtmp://127.0.0.1:19350/live", pageUrl: "", addr: "127.0.0.1", connection: 3, name: "streamname_1", type: "live", args: "arg=value" }) };
 
-test("event bodies equal the reference's captured bodies (s01)", { skip: !hasShared }, () => {
+test("event bodies equal the reference's captured bodies (s01)", () => {
+  requireShared();
   const ctl = readFileSync(join(SCENARIOS, "s01_av_bframes_re", "ctl.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
   const connect = ctl.find((e) => e.path === "/connect");
   assert.equal(connectBody({ app: "live", flashver: "FMLE/3.0 (compatible; Lavf59.27.100)", swfUrl: "", tcUrl: "rtmp://127.0.0.1:19350/live", pageUrl: "", addr: connect.body.rtmp.addr, connection: 3 }), connect.body_raw);

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { getRuntime } from "../../src/runtime/detect.ts";
 import { Controller } from "../../src/tools/controller.ts";
 import { KmpReceiver } from "../../src/tools/kmp-receiver.ts";
-import { hasShared, INPUTS, RUNTIME, serverCommand } from "../helpers/paths.ts";
-import { have, run, start } from "../helpers/proc.ts";
+import { hasShared, INPUTS, RUNTIME, serverCommand, requireShared } from "../helpers/paths.ts";
+import { have, run, start, requireTool } from "../helpers/proc.ts";
 
 async function freePort(): Promise<number> {
   const rt = await getRuntime();
@@ -37,8 +37,8 @@ async function waitPort(port: number, ms = 20_000): Promise<void> {
 }
 
 test("embedded defaults: no config, one ffmpeg publish, ./kmp-out holds exactly what the dump describes", { timeout: 60_000 }, async (t) => {
-  if (!hasShared) return t.skip("../shared not found");
-  if (!(await have("ffmpeg"))) return t.skip("ffmpeg not installed");
+  requireShared();
+  await requireTool("ffmpeg");
   const dir = mkdtempSync(join(tmpdir(), "embedded-"));
   const [rtmp, api] = [await freePort(), await freePort()];
   const cmd = serverCommand();
@@ -76,8 +76,8 @@ test("embedded defaults: no config, one ffmpeg publish, ./kmp-out holds exactly 
 });
 
 test("SIGTERM during a publish: every track ends with eost and unpublish, nothing acked is lost, exit 0", { timeout: 60_000 }, async (t) => {
-  if (!hasShared) return t.skip("../shared not found");
-  if (!(await have("ffmpeg"))) return t.skip("ffmpeg not installed");
+  requireShared();
+  await requireTool("ffmpeg");
   const rt = await getRuntime();
   const receiver = await new KmpReceiver({ runtime: rt }).start();
   const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hasShared, INPUTS } from "../helpers/paths.ts";
-import { have, run } from "../helpers/proc.ts";
+import { hasShared, INPUTS, requireShared } from "../helpers/paths.ts";
+import { have, run, requireTool } from "../helpers/proc.ts";
 import { startStack } from "../helpers/stack.ts";
 import { expectedFrames, receivedFrames } from "../helpers/expect-frames.ts";
 
@@ -21,8 +21,8 @@ const inputs = [
 
 for (const input of inputs) {
   test(`ffmpeg publishes ${input.file}${input.re ? " with -re" : ""}: every frame reaches KMP`, { timeout: 60_000 }, async (t) => {
-    if (!hasShared) return t.skip("../shared not found");
-    if (!(await have("ffmpeg"))) return t.skip("ffmpeg not installed");
+    requireShared();
+    await requireTool("ffmpeg");
     const path = join(INPUTS, input.file);
     const expected = expectedFrames(readFileSync(path));
     const stack = await startStack();
@@ -64,7 +64,7 @@ const generated = [
 
 for (const g of generated) {
   test(`ffmpeg encodes and publishes ${g.name}: media info as the reference reports it, every frame reaches KMP`, { timeout: 60_000 }, async (t) => {
-    if (!(await have("ffmpeg"))) return t.skip("ffmpeg not installed");
+    await requireTool("ffmpeg");
     const stack = await startStack();
     const dir = mkdtempSync(join(tmpdir(), "gen-"));
     const copy = join(dir, "sent.flv");

@@ -6,8 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { hasShared, INPUTS } from "../helpers/paths.ts";
-import { have, start } from "../helpers/proc.ts";
+import { hasShared, INPUTS, requireShared } from "../helpers/paths.ts";
+import { have, start, requireTool } from "../helpers/proc.ts";
 import { amf0, chunk, RawClient, u32be } from "../helpers/raw-client.ts";
 import { startStack, type Stack } from "../helpers/stack.ts";
 import { expectedFrames, receivedFrames } from "../helpers/expect-frames.ts";
@@ -23,8 +23,8 @@ function logged(stack: Stack, code: string): boolean {
 }
 
 test("hostile clients are dropped with coded errors while a good publisher keeps every frame", { timeout: 90_000 }, async (t) => {
-  if (!hasShared) return t.skip("../shared not found");
-  if (!(await have("ffmpeg"))) return t.skip("ffmpeg not installed");
+  requireShared();
+  await requireTool("ffmpeg");
   const stack = await startStack({ serverDirectives: "timeout 1500ms;" });
   const input = join(INPUTS, "av_h264main_bframes_aac.flv");
   const good = start("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-i", input, "-c", "copy", "-f", "flv", stack.rtmpUrl("live/good")]);

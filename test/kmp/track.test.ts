@@ -14,7 +14,7 @@ import { silentLogger } from "../../src/log/logger.ts";
 import { getRuntime } from "../../src/runtime/detect.ts";
 import type { Runtime } from "../../src/runtime/types.ts";
 import { KmpReceiver, type ReceivedConnection } from "../../src/tools/kmp-receiver.ts";
-import { hasShared, SCENARIOS } from "../helpers/paths.ts";
+import { hasShared, SCENARIOS, requireShared } from "../helpers/paths.ts";
 import { parseNginxConf } from "../../src/config/index.ts";
 
 const base: TrackConfig = parseNginxConf("rtmp { server { listen 1935; application live { } } }", "t").servers[0].applications[0];
@@ -83,9 +83,9 @@ async function feed(track: KmpTrack, input: ReturnType<typeof loadTrackInput>, g
 /** Packets after cnct of a received connection, as raw bytes. */
 const body = (c: ReceivedConnection) => c.packets.slice(1).map((p) => new Uint8Array([...p.header, ...p.data]));
 
-const skip = !hasShared;
 
-test("delivers minf + every frame + eost byte for byte, then unpublishes after the receiver closes", { timeout: 20_000, skip }, async () => {
+test("delivers minf + every frame + eost byte for byte, then unpublishes after the receiver closes", { timeout: 20_000 }, async () => {
+  requireShared();
   const runtime = await getRuntime();
   const rx = await new KmpReceiver({ runtime }).start();
   const input = loadTrackInput();
@@ -107,7 +107,8 @@ test("delivers minf + every frame + eost byte for byte, then unpublishes after t
   }
 });
 
-test("receiver closes mid-stream: republish and resume from the last acked frame (s11)", { timeout: 20_000, skip }, async () => {
+test("receiver closes mid-stream: republish and resume from the last acked frame (s11)", { timeout: 20_000 }, async () => {
+  requireShared();
   const runtime = await getRuntime();
   const rx = await new KmpReceiver({ runtime, closeAfter: 25 }).start();
   const input = loadTrackInput();
@@ -132,7 +133,8 @@ test("receiver closes mid-stream: republish and resume from the last acked frame
   }
 });
 
-test("first connect refused, republish to a live receiver: the whole stream from the start (s10)", { timeout: 20_000, skip }, async () => {
+test("first connect refused, republish to a live receiver: the whole stream from the start (s10)", { timeout: 20_000 }, async () => {
+  requireShared();
   const runtime = await getRuntime();
   const rx = await new KmpReceiver({ runtime }).start();
   const dead = await new KmpReceiver({ runtime }).start();
@@ -153,7 +155,8 @@ test("first connect refused, republish to a live receiver: the whole stream from
   }
 });
 
-test("an ack beyond what was sent kills the upstream without republish (s15)", { timeout: 20_000, skip }, async () => {
+test("an ack beyond what was sent kills the upstream without republish (s15)", { timeout: 20_000 }, async () => {
+  requireShared();
   const runtime = await getRuntime();
   const rx = await new KmpReceiver({ runtime, badAckAt: 15, ackEvery: 0 }).start();
   const input = loadTrackInput();
@@ -173,7 +176,8 @@ test("an ack beyond what was sent kills the upstream without republish (s15)", {
   }
 });
 
-test("resume_from last_sent: acks ignored, resume after the last frame written to the old socket (s16)", { timeout: 20_000, skip }, async () => {
+test("resume_from last_sent: acks ignored, resume after the last frame written to the old socket (s16)", { timeout: 20_000 }, async () => {
+  requireShared();
   const runtime = await getRuntime();
   const rx = await new KmpReceiver({ runtime, closeAfter: 25, ackEvery: 0 }).start();
   const input = loadTrackInput();
@@ -213,7 +217,8 @@ test("republish rate limit: 16 republish requests, then upstream_error (s09)", {
   assert.equal(calls.republish, 16);
 });
 
-test("a stalled receiver never stalls its sibling; watermarks keep memory under the limit", { timeout: 30_000, skip }, async () => {
+test("a stalled receiver never stalls its sibling; watermarks keep memory under the limit", { timeout: 30_000 }, async () => {
+  requireShared();
   const runtime = await getRuntime();
   const good = await new KmpReceiver({ runtime }).start();
   // a receiver that accepts and never reads: its TCP window fills up
@@ -262,7 +267,8 @@ test("a stalled receiver never stalls its sibling; watermarks keep memory under 
   }
 });
 
-test("a receiver that keeps the socket open after eost is closed after kmp_timeout, then unpublish (s22, bounded)", { timeout: 20_000, skip }, async () => {
+test("a receiver that keeps the socket open after eost is closed after kmp_timeout, then unpublish (s22, bounded)", { timeout: 20_000 }, async () => {
+  requireShared();
   const runtime = await getRuntime();
   const rx = await new KmpReceiver({ runtime, keepOpenOnEos: true }).start();
   const input = loadTrackInput();
@@ -285,7 +291,8 @@ test("a receiver that keeps the socket open after eost is closed after kmp_timeo
   }
 });
 
-test("the stream ends before the publish answer: frames are still delivered, then unpublish (better than s02)", { timeout: 20_000, skip }, async () => {
+test("the stream ends before the publish answer: frames are still delivered, then unpublish (better than s02)", { timeout: 20_000 }, async () => {
+  requireShared();
   const runtime = await getRuntime();
   const rx = await new KmpReceiver({ runtime }).start();
   const input = loadTrackInput();
@@ -306,7 +313,8 @@ test("the stream ends before the publish answer: frames are still delivered, the
   }
 });
 
-test("empty upstream list: inactive, media ignored, unpublish still sent (s14)", { timeout: 5_000, skip }, async () => {
+test("empty upstream list: inactive, media ignored, unpublish still sent (s14)", { timeout: 5_000 }, async () => {
+  requireShared();
   const runtime = await getRuntime();
   const input = loadTrackInput();
   const { c, calls } = control({ publish: async () => ({ channel_id: "ch1", track_id: "v1", upstreams: [] }) });
@@ -319,7 +327,8 @@ test("empty upstream list: inactive, media ignored, unpublish still sent (s14)",
   assert.deepEqual(calls.unpublish, ["rtmp_close"]);
 });
 
-test("republish refused while the stream ends: unpublish waits for the retries to run out, reason rtmp_close (s17)", { timeout: 20_000, skip }, async () => {
+test("republish refused while the stream ends: unpublish waits for the retries to run out, reason rtmp_close (s17)", { timeout: 20_000 }, async () => {
+  requireShared();
   const runtime = await getRuntime();
   const rx = await new KmpReceiver({ runtime, closeAfter: 25 }).start();
   const input = loadTrackInput();

@@ -5,6 +5,7 @@ import {
   C1_SIZE, CLIENT_KEY_PARTIAL, computeDigest, digestOffset, findDigest, HandshakeServer, hmacSha256, SERVER_KEY_FULL, SERVER_KEY_PARTIAL,
 } from "../../src/rtmp/handshake.ts";
 import { rawRtmpScenarios, readBin } from "../helpers/fixtures.ts";
+import { requireShared } from "../helpers/paths.ts";
 
 function c0c1(version: number[], base?: number): Uint8Array {
   const b = new Uint8Array(1 + C1_SIZE);
@@ -82,7 +83,36 @@ test("non-zero version without a valid digest falls back to the simple echo", ()
   assert.deepEqual(r.send[0], c);
 });
 
+test("captured bytes of two other implementations verify with our digest functions (ffmpeg's C1/C2, the reference's S1/S2)", () => {
+  requireShared();
+  const scenarios = rawRtmpScenarios();
+  assert.ok(scenarios.length > 0, "no capture with raw RTMP bytes");
+  for (const s of scenarios) {
+    const c2s = readBin(s, "conn1_c2s.bin");
+    const s2c = readBin(s, "conn1_s2c.bin");
+    const c1 = c2s.subarray(1, 1 + C1_SIZE);
+    const c2 = c2s.subarray(1 + C1_SIZE, 1 + 2 * C1_SIZE);
+    const s1 = s2c.subarray(1, 1 + C1_SIZE);
+    const s2 = s2c.subarray(1 + C1_SIZE, 1 + 2 * C1_SIZE);
+    // ffmpeg's C1 digest (client partial key) and the reference's S1 digest (server partial key)
+    const cpos = findDigest(c1, CLIENT_KEY_PARTIAL);
+    assert.ok(cpos > 0, `${s}: no valid digest in ffmpeg's C1`);
+    const spos = findDigest(s1, SERVER_KEY_PARTIAL);
+    assert.ok(spos > 0, `${s}: no valid digest in the reference's S1`);
+    // the reference's S2 is signed with the key derived from ffmpeg's C1 digest
+    const s2key = hmacSha256(SERVER_KEY_FULL, c1.subarray(cpos, cpos + 32));
+    assert.deepEqual(s2.subarray(C1_SIZE - 32), hmacSha256(s2key, s2.subarray(0, C1_SIZE - 32)), `${s}: reference S2 signature`);
+    // a publishing ffmpeg does not sign C2: it echoes S1 (a signed C2 would use the full client key)
+    assert.deepEqual(c2, s1, `${s}: ffmpeg's C2 echoes S1`);
+    const ours = new HandshakeServer();
+    const r = ours.push(c2s.subarray(0, 1 + 2 * C1_SIZE));
+    assert.equal(ours.variant, "digest");
+    assert.ok(r.done, `${s}: our server completes the handshake on ffmpeg's bytes`);
+  }
+});
+
 test("fixtures: ffmpeg's C1 carries a digest, and the reference answered with the digest variant", () => {
+  requireShared();
   for (const s of rawRtmpScenarios()) {
     const c2s = readBin(s, "conn1_c2s.bin");
     const s2c = readBin(s, "conn1_s2c.bin");

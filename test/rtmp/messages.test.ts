@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { requireShared } from "../helpers/paths.ts";
 import { fromHex } from "../../src/bytes/bytes.ts";
 import { ChunkDecoder, type RtmpMessage } from "../../src/rtmp/chunk-decoder.ts";
 import { decodeCommand } from "../../src/rtmp/commands.ts";
@@ -40,7 +41,8 @@ test("s01: our replies are byte-identical to what the reference sent", () => {
 });
 
 test("s08: the connect rejection sequence is byte-identical", () => {
-  if (!rawRtmpScenarios().includes("s08_connect_reject")) return;
+  requireShared();
+  assert.ok(rawRtmpScenarios().includes("s08_connect_reject"), "the s08 capture is missing");
   const { raw, msgs } = serverMessages("s08_connect_reject");
   const desc = (decodeCommand(msgs[2]).args[1] as Record<string, unknown>).description as string;
   assert.equal(desc, "rejected by test controller");
