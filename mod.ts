@@ -14,4 +14,4 @@ export { ChunkDecoder } from "./src/rtmp/chunk-decoder.ts";
 export { RtmpDemuxer } from "./src/rtmp/demuxer.ts";
 export { KmpMuxer } from "./src/kmp/muxer.ts";
 export { KmpTrack } from "./src/kmp/track.ts";
-export type { KmpFrame, MediaInfo } from "./src/kmp/types.ts";
+export type { KmpFrame, MediaInfo } from "./src/media/types.ts";

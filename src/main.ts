@@ -7,7 +7,7 @@ import { Logger, type LogLevel } from "./log/logger.ts";
 import { getRuntime } from "./runtime/detect.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { IngestServer, fmtAddr } from "./server/server.ts";
-import { openAccessLog } from "./log/access-log.ts";
+import { openAccessLog } from "./server/access-log.ts";
 import { Controller } from "./tools/controller.ts";
 import { KmpReceiver } from "./tools/kmp-receiver.ts";
 import { VERSION } from "./version.ts";

@@ -1,5 +1,4 @@
 import type { IngestServer } from "../server/server.ts";
-import { metrics } from "../server/metrics.ts";
 
 const HELP: Record<string, [string, string]> = {
   rtmp_kmp_ctrl_request_duration_seconds: ["histogram", "Controller request latency by event (successful attempts)"],
@@ -43,6 +42,6 @@ export function renderMetrics(server: IngestServer): string {
     tracks.map((e) => [{ track: e.track.id, media: e.media, input_id: e.track.identity.inputId }, f(e)]);
   gauge("rtmp_kmp_track_memory_used_bytes", "Memory charged to a track", mem((e) => e.track.log.memLimit - e.track.log.memLeft));
   gauge("rtmp_kmp_track_memory_limit_bytes", "Memory limit of a track", mem((e) => e.track.log.memLimit));
-  out.push(...metrics.render(HELP));
+  out.push(...server.metrics.render(HELP));
   return out.join("\n") + "\n";
 }

@@ -1,6 +1,6 @@
 import { mediaInfoJson } from "../codec/media-info-json.ts";
-import type { RtmpSession } from "../rtmp/session.ts";
-import type { RtmpStream } from "../rtmp/stream.ts";
+import type { RtmpSession } from "../ingest/session.ts";
+import type { RtmpStream } from "../ingest/stream.ts";
 import type { IngestServer, TrackEntry } from "../server/server.ts";
 import { VERSION } from "../version.ts";
 import { fixed2, Raw, SPLICE as RTMP_INFO } from "./json.ts";

@@ -1,5 +1,5 @@
 import { toHex } from "../bytes/bytes.ts";
-import type { MediaInfo } from "../kmp/types.ts";
+import type { MediaInfo } from "../media/types.ts";
 
 /** `num/denom` as the reference prints it: `%d.%02d`, truncated (30000/1001 → 29.97, 989/33 → 29.96). */
 export function frameRateText(num: number, denom: number): string {

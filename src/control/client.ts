@@ -1,6 +1,6 @@
 import type { CtrlHeader } from "../config/types.ts";
 import { CtrlError } from "../errors.ts";
-import { metrics } from "../server/metrics.ts";
+import { Metrics } from "../stats/metrics.ts";
 import { parseControlJson } from "./json.ts";
 
 export type PostOptions = {
@@ -23,15 +23,22 @@ export function normalizeUrl(url: string): string {
 
 /** One control request attempt on `fetch`; every failure is a CtrlError with a stable code. */
 export class ControlClient {
+  private readonly metrics: Metrics;
+
+  /** `metrics`: the server's registry (request durations and failures by event). */
+  constructor(metrics: Metrics = new Metrics()) {
+    this.metrics = metrics;
+  }
+
   async post(url: string, body: string, opts: PostOptions): Promise<Record<string, unknown>> {
     const event = /^\{"event_type":"(\w+)"/.exec(body)?.[1] ?? "other";
     const started = performance.now();
     try {
       const r = await this.attempt(url, body, opts);
-      metrics.observe("rtmp_kmp_ctrl_request_duration_seconds", { event }, (performance.now() - started) / 1000);
+      this.metrics.observe("rtmp_kmp_ctrl_request_duration_seconds", { event }, (performance.now() - started) / 1000);
       return r;
     } catch (err) {
-      metrics.inc("rtmp_kmp_ctrl_request_failures_total", { event, code: err instanceof CtrlError ? err.code : "CTRL_ERR_INTERNAL" });
+      this.metrics.inc("rtmp_kmp_ctrl_request_failures_total", { event, code: err instanceof CtrlError ? err.code : "CTRL_ERR_INTERNAL" });
       throw err;
     }
   }

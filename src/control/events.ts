@@ -1,5 +1,5 @@
 import { mediaInfoJson } from "../codec/media-info-json.ts";
-import type { MediaInfo } from "../kmp/types.ts";
+import type { MediaInfo } from "../media/types.ts";
 import { jsonString as s } from "./json.ts";
 import type { TrackIdentity, UnpublishReason } from "./types.ts";
 

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import type { TrackConfig } from "../config/types.ts";
 import { CtrlError } from "../errors.ts";
-import type { MediaInfo } from "../kmp/types.ts";
+import type { MediaInfo } from "../media/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { ControlClient, retry, sleep } from "./client.ts";
 import { publishBody, republishBody, unpublishBody } from "./events.ts";

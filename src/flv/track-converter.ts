@@ -1,6 +1,6 @@
 import { toRational } from "../codec/frame-rate.ts";
 import { RtmpError } from "../errors.ts";
-import type { KmpFrame, MediaInfo } from "../kmp/types.ts";
+import type { KmpFrame, MediaInfo } from "../media/types.ts";
 import type { StreamCodecState } from "./codec-state.ts";
 import { parseAudioTag, parseVideoTag } from "./tag.ts";
 

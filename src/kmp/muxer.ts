@@ -1,5 +1,5 @@
 import { encodeMediaInfo, FRAME_HEADER_SIZE, writeFrameHeader } from "./packets.ts";
-import type { KmpFrame, MediaInfo } from "./types.ts";
+import type { KmpFrame, MediaInfo } from "../media/types.ts";
 
 /** One frame of a track, preceded by a new media info after a sequence header (spec §3.3). */
 export type TrackWrite = { mediaInfo: MediaInfo | null; frame: KmpFrame };

@@ -1,5 +1,5 @@
 import { KmpError } from "../errors.ts";
-import type { KmpFrame, MediaInfo } from "./types.ts";
+import type { KmpFrame, MediaInfo } from "../media/types.ts";
 
 /** KMP packet types (little-endian u32 of the ASCII code, kmp.md §1.2). */
 export const KMP = {

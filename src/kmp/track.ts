@@ -1,21 +1,20 @@
 import { createHash } from "node:crypto";
 import type { ResumeFrom, TrackConfig } from "../config/types.ts";
-import { decodeBase64, parseKmpUrl } from "../control/schemas.ts";
-import type { PublishAnswer, TrackControl, TrackIdentity, UnpublishReason } from "../control/types.ts";
+import { decodeBase64 } from "../bytes/base64.ts";
+import { parseKmpUrl } from "./url.ts";
+import type { PublishAnswer, TrackControl, TrackIdentity, UnpublishReason } from "./controller.ts";
 import { KmpError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
-import { metrics } from "../server/metrics.ts";
+import { Metrics } from "../stats/metrics.ts";
 import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER } from "./byte-log.ts";
 import { KmpMuxer, type KmpPackets, type TrackWrite } from "./muxer.ts";
 import { encodeFrameHeader, encodeMediaInfo, EOST, FRAME_HEADER_SIZE } from "./packets.ts";
-import type { KmpFrame, MediaInfo } from "./types.ts";
+import type { KmpFrame, MediaInfo } from "../media/types.ts";
 import { KmpUpstream, type UpstreamHost, type UpstreamStats } from "./upstream.ts";
 
 export type TrackState = "initial" | "wait_publish_response" | "active" | "inactive" | "closed";
 
-let nextTrackId = 0;
-let nextConnection = 1_000_000;
 
 /** Wall clock in timescale units: `sec·timescale + floor(nsec·timescale/1e9)` (kmp.md §2.1). */
 export function wallClock(timescale: number): number {
@@ -35,6 +34,10 @@ export type KmpTrackOptions = {
   /** Destroyed, after the unpublish notification. */
   onClosed?: () => void;
   nextConnectionId?: () => number;
+  /** The server's registry (republishes, acks); a private one when absent. */
+  metrics?: Metrics;
+  /** The kmp-out API id of this track, unique in the server. */
+  id?: string;
   initialFrameId?: bigint;
 };
 
@@ -64,6 +67,7 @@ const RESUME: ResumeFrom[] = ["last_acked", "last_sent", "last_written"];
  */
 export class KmpTrack implements UpstreamHost {
   readonly id: string;
+  readonly metrics: Metrics;
   readonly mediaType: "video" | "audio";
   readonly config: TrackConfig;
   readonly runtime: Runtime;
@@ -103,7 +107,8 @@ export class KmpTrack implements UpstreamHost {
   frameRate = 0;
 
   constructor(o: KmpTrackOptions) {
-    this.id = String(++nextTrackId);
+    this.id = o.id ?? "1";
+    this.metrics = o.metrics ?? new Metrics();
     this.mediaType = o.mediaType;
     this.config = o.config;
     this.runtime = o.runtime;
@@ -112,7 +117,8 @@ export class KmpTrack implements UpstreamHost {
     this.logger = o.log.child({ kmp_out_id: this.id });
     this.onError = o.onError;
     this.onClosed = o.onClosed;
-    this.connIds = o.nextConnectionId ?? (() => ++nextConnection);
+    let ids = 1_000_000;
+    this.connIds = o.nextConnectionId ?? (() => ++ids);
     this.timeoutMs = o.config.kmp_timeout;
     this.initialFrameId = o.initialFrameId ?? BigInt(wallClock(o.config.kmp_timescale));
     const video = o.mediaType === "video";
@@ -567,7 +573,7 @@ export class KmpTrack implements UpstreamHost {
   private sendRepublish(u: KmpUpstream): void {
     u.deferredRepublish = false;
     u.lastRepublishMs = Date.now();
-    metrics.inc("rtmp_kmp_republishes_total", { media: this.mediaType });
+    this.metrics.inc("rtmp_kmp_republishes_total", { media: this.mediaType });
     const abort = new AbortController();
     u.republishing = abort;
     this.control.republish({ upstreamId: u.id, channelId: this.channelId, trackId: this.trackId, mediaInfo: this.mediaInfo! }, abort.signal)

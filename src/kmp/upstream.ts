@@ -1,9 +1,9 @@
 import type { ResumeFrom } from "../config/types.ts";
-import { parseKmpUrl } from "../control/schemas.ts";
+import { parseKmpUrl } from "./url.ts";
 import { KmpError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
-import { metrics } from "../server/metrics.ts";
+import type { Metrics } from "../stats/metrics.ts";
 import { PACKET_FRAME, PACKET_MEDIA_INFO, type ByteLog } from "./byte-log.ts";
 import { AckReader, encodeConnect, type Ack } from "./packets.ts";
 
@@ -14,6 +14,7 @@ export interface UpstreamHost {
   readonly trackId: string;
   readonly runtime: Runtime;
   readonly timeoutMs: number;
+  readonly metrics: Metrics;
   nextConnectionId(): number;
   /** The upstream failed (spec §5.7); the track decides about republish. */
   upstreamError(u: KmpUpstream, err: Error): void;
@@ -270,7 +271,7 @@ export class KmpUpstream {
 
   /** `ackf` (kmp.md §8): walk the log to the acknowledged frame; over-acknowledgement is fatal. */
   onAck(ack: Ack): void {
-    metrics.inc("rtmp_kmp_kmp_acks_total");
+    this.host.metrics.inc("rtmp_kmp_kmp_acks_total");
     if (this.resumeFrom !== "last_acked") {
       this.logger.debug(`ack of frame ${ack.frameId} ignored (resume_from ${this.resumeFrom})`);
       return;

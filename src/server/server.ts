@@ -1,11 +1,12 @@
 import type { ApplicationConfig, Config, ServerConfig } from "../config/types.ts";
 import { ControlClient } from "../control/client.ts";
+import { Metrics } from "../stats/metrics.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
-import { RtmpSession, type SessionHost } from "../rtmp/session.ts";
-import type { MediaKind, RtmpStream } from "../rtmp/stream.ts";
+import { RtmpSession, type SessionHost } from "../ingest/session.ts";
+import type { MediaKind, RtmpStream } from "../ingest/stream.ts";
 import type { HttpServer, Listener, Runtime } from "../runtime/types.ts";
-import { RateMeter } from "./rate.ts";
+import { RateMeter } from "../stats/rate-meter.ts";
 
 /** A KMP track as the kmp-out API lists it. */
 export type TrackEntry = { track: KmpTrack; session: RtmpSession; stream: RtmpStream; media: MediaKind };
@@ -33,7 +34,8 @@ export class IngestServer implements SessionHost {
   readonly config: Config;
   readonly runtime: Runtime;
   readonly log: Logger;
-  readonly control = new ControlClient();
+  readonly metrics = new Metrics();
+  readonly control = new ControlClient(this.metrics);
   readonly startedMs = Date.now();
   readonly servers: ServerState[];
   readonly tracks = new Map<string, TrackEntry>();
@@ -45,6 +47,8 @@ export class IngestServer implements SessionHost {
   readonly bytesIn: RateMeter;
   readonly bytesOut: RateMeter;
   private connectionIds = 0;
+  private trackIds = 0;
+  private upstreamConnectionIds = 1_000_000;
   private listeners: Listener[] = [];
   private readonly sessionServer = new Map<RtmpSession, ServerState>();
   private readonly onSessionEnd?: (session: RtmpSession) => void;
@@ -133,6 +137,12 @@ export class IngestServer implements SessionHost {
 
   nextConnectionId(): number {
     return ++this.connectionIds;
+  }
+  nextTrackId(): string {
+    return String(++this.trackIds);
+  }
+  nextUpstreamConnectionId(): number {
+    return ++this.upstreamConnectionIds;
   }
   nowMs(): number {
     return Date.now();

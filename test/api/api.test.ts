@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { formatAccessLine } from "../../src/log/access-log.ts";
+import { formatAccessLine } from "../../src/server/access-log.ts";
 import { KmpReceiver } from "../../src/tools/kmp-receiver.ts";
 import { hasShared, INPUTS, SCENARIOS, requireShared } from "../helpers/paths.ts";
 import { have, start, requireTool } from "../helpers/proc.ts";

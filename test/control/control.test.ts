@@ -13,7 +13,7 @@ import { jsonString, parseControlJson } from "../../src/control/json.ts";
 import { decodeBase64, parseKmpUrl } from "../../src/control/schemas.ts";
 import { createTrackControl } from "../../src/control/track-control.ts";
 import { CtrlError } from "../../src/errors.ts";
-import type { MediaInfo } from "../../src/kmp/types.ts";
+import type { MediaInfo } from "../../src/media/types.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { hasShared, SCENARIOS, requireShared } from "../helpers/paths.ts";
 

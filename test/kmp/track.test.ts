@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { TrackConfig } from "../../src/config/types.ts";
 import type { PublishAnswer, RepublishAnswer, TrackControl, UnpublishReason } from "../../src/control/types.ts";
 import { KmpTrack } from "../../src/kmp/track.ts";
-import type { KmpFrame, MediaInfo } from "../../src/kmp/types.ts";
+import type { KmpFrame, MediaInfo } from "../../src/media/types.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { getRuntime } from "../../src/runtime/detect.ts";
 import type { Runtime } from "../../src/runtime/types.ts";

@@ -1,5 +1,5 @@
 import { createWriteStream } from "node:fs";
-import type { RtmpSession } from "../rtmp/session.ts";
+import type { RtmpSession } from "../ingest/session.ts";
 
 /** nginx-rtmp's default `combined` access log format. */
 export const DEFAULT_LOG_FORMAT =

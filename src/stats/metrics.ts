@@ -51,6 +51,3 @@ export class Metrics {
     return out;
   }
 }
-
-/** The one registry of this process. */
-export const metrics = new Metrics();

@@ -8,14 +8,15 @@ import { CodedError, RtmpError } from "../errors.ts";
 import { TrackConverter } from "../flv/track-converter.ts";
 import { KmpTrack, wallClock } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
+import type { Metrics } from "../stats/metrics.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
-import { RateMeter } from "../server/rate.ts";
-import type { AmfValue } from "./amf0.ts";
-import type { RtmpMessage } from "./chunk-decoder.ts";
-import { decodeCommand, normalizeApp, parseConnect, parsePublish, splitNameArgs } from "./commands.ts";
-import { RtmpDemuxer } from "./demuxer.ts";
-import { HandshakeServer } from "./handshake.ts";
-import * as out from "./messages.ts";
+import { RateMeter } from "../stats/rate-meter.ts";
+import type { AmfValue } from "../rtmp/amf0.ts";
+import type { RtmpMessage } from "../rtmp/chunk-decoder.ts";
+import { decodeCommand, normalizeApp, parseConnect, parsePublish, splitNameArgs } from "../rtmp/commands.ts";
+import { RtmpDemuxer } from "../rtmp/demuxer.ts";
+import { HandshakeServer } from "../rtmp/handshake.ts";
+import * as out from "../rtmp/messages.ts";
 import { RtmpStream, type MediaKind, type StreamTrack } from "./stream.ts";
 
 /** What the session needs from the server that owns it. */
@@ -23,7 +24,11 @@ export interface SessionHost {
   readonly runtime: Runtime;
   readonly log: Logger;
   readonly control: ControlClient;
+  /** Id sources and the metrics registry of the server (unique across its sessions). */
   nextConnectionId(): number;
+  nextTrackId(): string;
+  nextUpstreamConnectionId(): number;
+  readonly metrics: Metrics;
   nowMs(): number;
   /** The session sent `connect` for an application: list it there (API). */
   attach(session: RtmpSession): void;
@@ -594,6 +599,9 @@ export class RtmpSession {
     const log = this.log.child({ stream: stream.id, track: media });
     const control = createTrackControl({ config: app, identity, client: this.host.control, log });
     const track: KmpTrack = new KmpTrack({
+      id: this.host.nextTrackId(),
+      metrics: this.host.metrics,
+      nextConnectionId: () => this.host.nextUpstreamConnectionId(),
       mediaType: media,
       config: app,
       runtime: this.host.runtime,

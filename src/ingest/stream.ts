@@ -3,7 +3,7 @@ import { StreamCodecState } from "../flv/codec-state.ts";
 import { TrackConverter } from "../flv/track-converter.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { TrackWrite } from "../kmp/muxer.ts";
-import { RateMeter } from "../server/rate.ts";
+import { RateMeter } from "../stats/rate-meter.ts";
 
 export type MediaKind = "video" | "audio";
 
