@@ -9,6 +9,7 @@ import { TrackConverter } from "../flv/track-converter.ts";
 import { KmpTrack, wallClock } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../stats/metrics.ts";
+import { isPeerGone } from "../runtime/errors.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { RateMeter } from "../stats/rate-meter.ts";
 import type { AmfValue } from "../rtmp/amf0.ts";
@@ -49,7 +50,8 @@ export interface SessionHost {
 type SessionState = "handshake" | "connected" | "closing" | "closed";
 
 /** Reasons a session ends, for the log and the access log. */
-export type CloseCause = { reason: UnpublishReason; message: string; code?: string };
+/** `peer`: the client ended the connection itself (EOF or reset): logged at info, not as a fault. */
+export type CloseCause = { reason: UnpublishReason; message: string; code?: string; peer?: boolean };
 
 /**
  * One RTMP client connection: handshake, chunk demux, commands, streams and their KMP tracks.
@@ -146,12 +148,12 @@ export class RtmpSession {
       reader.releaseLock();
     }
     if (first === null) {
-      if (this.state === "connected") this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection" });
+      if (this.state === "connected") this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection", code: "RTMP_CLIENT_CLOSED", peer: true });
       return;
     }
     try {
       await this.pump(first);
-      if (this.state === "connected") this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection" });
+      if (this.state === "connected") this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection", code: "RTMP_CLIENT_CLOSED", peer: true });
     } catch (err) {
       this.fail(err);
     }
@@ -400,7 +402,9 @@ export class RtmpSession {
         this.onPublish(msg.msid, cmd.args);
         return;
       case "deletestream": {
-        const id = typeof cmd.args[1] === "number" ? cmd.args[1] : 0;
+        const arg = cmd.args[1];
+        // GStreamer's rtmp2sink names the stream (an AMF string) instead of giving its id
+        const id = typeof arg === "number" ? arg : typeof arg === "string" ? this.streamIdByName(arg) : 0;
         this.closeStream(id, true);
         return;
       }
@@ -496,6 +500,15 @@ export class RtmpSession {
     this.shutdown({ reason: "rtmp_disconnect", message: "connect rejected" });
   }
 
+  /** The publishing stream of that name (with or without its `?args`), else the only publishing one. */
+  private streamIdByName(name: string): number {
+    const bare = splitNameArgs(name).name;
+    const publishing = [...this.streams.values()].filter((s) => s.publishing);
+    const named = publishing.find((s) => s.name === bare);
+    if (named) return named.id;
+    return publishing.length === 1 ? publishing[0].id : 0;
+  }
+
   private onCreateStream(transId: number): void {
     let id = 1;
     while (this.streams.has(id)) id++;
@@ -518,6 +531,7 @@ export class RtmpSession {
     this.lastPublishArgs = qs;
     stream.app = app;
     stream.publishing = true;
+    stream.name = name;
     if (app.kmp_ctrl_publish_url) stream.publish = { name, args: qs, type: p.type };
     this.log.info(`publish name='${name}' args='${qs}' type='${p.type}' stream=${msid}`);
     if (app.live) {
@@ -687,6 +701,11 @@ export class RtmpSession {
 
   /** Ends the session because of an error (coded errors are logged with their code). */
   fail(err: unknown): void {
+    if (isPeerGone(err)) {
+      // ffmpeg, VLC and librtmp often end with a reset right after deleteStream: a normal close
+      this.shutdown({ reason: this.kmpError ? "rtmp_kmp_error" : "rtmp_disconnect", message: `client reset the connection (${(err as Error).message})`, code: "RTMP_CLIENT_RESET", peer: true });
+      return;
+    }
     const code = err instanceof CodedError ? err.code : "RTMP_ERR_INTERNAL";
     const message = err instanceof Error ? err.message : String(err);
     this.shutdown({ reason: this.kmpError ? "rtmp_kmp_error" : "rtmp_disconnect", message, code });
@@ -697,7 +716,8 @@ export class RtmpSession {
     if (this.state === "closed" || this.state === "closing") return;
     this.state = "closing";
     this.closeCause = cause;
-    if (cause.code) this.log.warn(`session closed: ${cause.code}: ${cause.message}`);
+    if (cause.code && !cause.peer) this.log.warn(`session closed: ${cause.code}: ${cause.message}`);
+    else if (cause.code) this.log.info(`session closed: ${cause.code}: ${cause.message}`);
     else this.log.info(`session closed: ${cause.message}`);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);

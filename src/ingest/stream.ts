@@ -32,6 +32,8 @@ export class RtmpStream {
   liveName = "";
   /** Received a publish at all (for Unpublish.Success on close). */
   publishing = false;
+  /** The published name without its `?args`. */
+  name = "";
   readonly tracks: { video: StreamTrack | null; audio: StreamTrack | null } = { video: null, audio: null };
   readonly bytesIn: RateMeter;
   readonly bytesInAudio: RateMeter;
