@@ -36,6 +36,9 @@ usage: rtmp-kmp [--config FILE] [--listen ADDR] [--api-listen ADDR] [--log-level
   -v, --version          print the version
 `;
 
+/** A second stop signal forces the exit only this long after the first. */
+const FORCE_AFTER_MS = 2_000;
+
 /** Parses argv and runs the server until SIGINT/SIGTERM. Returns the exit code. */
 export async function main(argv: string[], runtime?: Runtime): Promise<number> {
   let args;
@@ -123,14 +126,20 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
   log.notice(`rtmp-kmp ${VERSION.version} started on ${rt.name} (pid ${rt.pid()}), config ${config.source}`);
 
   return await new Promise<number>((resolve) => {
-    let stopping = false;
+    let stoppingSince = -1;
     const stop = (sig: string) => {
-      if (stopping) {
+      if (stoppingSince >= 0) {
+        // tsx relays a process-group signal (Ctrl-C, systemd) a second time ~30 ms later: only
+        // a signal after the grace period forces the exit
+        if (Date.now() - stoppingSince < FORCE_AFTER_MS) {
+          log.notice(`${sig} again: already stopping (send it again after ${FORCE_AFTER_MS / 1000} s to exit at once)`);
+          return;
+        }
         log.warn(`${sig} again: exiting now`);
         resolve(1);
         return;
       }
-      stopping = true;
+      stoppingSince = Date.now();
       log.notice(`${sig}: stopping — no new connections, ending every track`);
       server.stop(15_000, (line) => log.notice(line)).then(async () => {
         for (const b of builtins) await b.close().catch(() => {});

@@ -30,7 +30,26 @@ export class ControlClient {
     this.metrics = metrics;
   }
 
-  async post(url: string, body: string, opts: PostOptions): Promise<Record<string, unknown>> {
+  /** Requests still in flight (a stop waits for them: every unpublish must leave before exit). */
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  /** Resolves when every request in flight settled, or after `timeoutMs`. */
+  async settled(timeoutMs: number): Promise<void> {
+    if (this.inflight.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  post(url: string, body: string, opts: PostOptions): Promise<Record<string, unknown>> {
+    const p = this.postOnce(url, body, opts);
+    this.inflight.add(p);
+    const done = () => void this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private async postOnce(url: string, body: string, opts: PostOptions): Promise<Record<string, unknown>> {
     const event = /^\{"event_type":"(\w+)"/.exec(body)?.[1] ?? "other";
     const started = performance.now();
     try {

@@ -128,7 +128,8 @@ export class IngestServer implements SessionHost {
     while (this.tracks.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     if (this.tracks.size) progress(`grace period over: closing ${this.tracks.size} track(s)`);
     for (const t of [...this.tracks.values()]) t.track.close("shutdown");
-    await new Promise((r) => setTimeout(r, 100)); // let the last unpublish requests go out
+    // every unpublish request must have left (and been answered, or timed out) before we exit
+    await this.control.settled(5_000);
     for (const h of this.httpServers) await h.close().catch(() => {});
     progress("all tracks finished");
   }

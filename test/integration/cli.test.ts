@@ -117,3 +117,41 @@ test("SIGTERM during a publish: every track ends with eost and unpublish, nothin
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("SIGTERM twice 30 ms apart (tsx relays it) with 3 publishers: exit 0, and every unpublish left before the exit", { timeout: 60_000 }, async () => {
+  requireShared();
+  await requireTool("ffmpeg");
+  const rt = await getRuntime();
+  const receiver = await new KmpReceiver({ runtime: rt }).start();
+  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
+  const dir = mkdtempSync(join(tmpdir(), "sigterm2-"));
+  const rtmp = await freePort();
+  const c = controller.url;
+  writeFileSync(join(dir, "nginx.conf"), `rtmp { server { listen 127.0.0.1:${rtmp}; application live { live on;
+    kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; } } }`);
+  const cmd = serverCommand();
+  const server = start(cmd[0], [...cmd.slice(1), "--config", join(dir, "nginx.conf")]);
+  const ffs: ReturnType<typeof start>[] = [];
+  try {
+    await waitPort(rtmp);
+    for (let i = 0; i < 3; i++) {
+      ffs.push(start("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-i", join(INPUTS, "av_h264main_bframes_aac.flv"), "-c", "copy", "-f", "flv", `rtmp://127.0.0.1:${rtmp}/live/p${i}`]));
+    }
+    await receiver.waitFor(() => receiver.connections.length === 6 && receiver.connections.every((x) => x.frames > 10), 20_000);
+    server.child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 30));
+    server.child.kill("SIGTERM");
+    const r = await server.exited;
+    const unpublishAtExit = controller.events("unpublish").length;
+    const exitedCleanly = r.code === 0 || (RUNTIME === "deno" && r.code === null && r.signal === "SIGTERM");
+    assert.ok(exitedCleanly, `exit ${r.code} ${r.signal}\n${r.stdout}${r.stderr}`);
+    assert.doesNotMatch(r.stderr + r.stdout, /exiting now/);
+    assert.equal(unpublishAtExit, 6, "every unpublish reached the controller before the process exited");
+  } finally {
+    for (const f of ffs) await f.stop("SIGKILL");
+    await server.stop("SIGKILL");
+    await controller.close();
+    await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
