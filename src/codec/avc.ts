@@ -5,8 +5,9 @@ export type AvcConfig = { profile: number; compat: number; level: number; nalLen
 const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
 
 /**
- * AVCDecoderConfigurationRecord and the size from its first SPS (spec §2.2). Like the reference,
- * emulation-prevention bytes are not removed; crops assume 4:2:0.
+ * AVCDecoderConfigurationRecord and the size from its first SPS (spec §2.2). Unlike the
+ * reference, emulation-prevention bytes are removed and the crop is read in the units of the
+ * stream's chroma format (the reference assumes 4:2:0 and announces 640x360 4:4:4 as 640x352).
  */
 export function parseAvcConfig(rec: Uint8Array): AvcConfig | null {
   if (rec.byteLength < 7) return null;
@@ -17,7 +18,7 @@ export function parseAvcConfig(rec: Uint8Array): AvcConfig | null {
   const sps = rec.subarray(8, 8 + len);
   if (sps.byteLength < 4 || (sps[0] & 0x1f) !== 7) return cfg;
   try {
-    const size = parseSpsSize(sps.subarray(1));
+    const size = parseSpsSize(unescapeRbsp(sps.subarray(1)));
     cfg.width = size.width;
     cfg.height = size.height;
   } catch { /* truncated SPS: keep 0×0 */ }
@@ -33,15 +34,37 @@ function skipScalingList(r: BitReader, size: number): void {
   }
 }
 
-/** Width/height from an SPS RBSP (after the NAL header byte). */
+/** NAL payload → RBSP: every `00 00 03` loses its emulation-prevention byte (H.264 §7.4.1). */
+export function unescapeRbsp(nal: Uint8Array): Uint8Array {
+  let i = 2;
+  for (; i < nal.byteLength; i++) if (nal[i] === 3 && nal[i - 1] === 0 && nal[i - 2] === 0) break;
+  if (i >= nal.byteLength) return nal;
+  const out = new Uint8Array(nal.byteLength);
+  let n = 0;
+  let zeros = 0;
+  for (let j = 0; j < nal.byteLength; j++) {
+    const b = nal[j];
+    if (zeros >= 2 && b === 3) {
+      zeros = 0;
+      continue;
+    }
+    zeros = b === 0 ? zeros + 1 : 0;
+    out[n++] = b;
+  }
+  return out.subarray(0, n);
+}
+
+/** Width/height from an SPS RBSP (after the NAL header byte), cropped (H.264 §7.4.2.1.1). */
 export function parseSpsSize(rbsp: Uint8Array): { width: number; height: number } {
   const r = new BitReader(rbsp);
   const profile = r.bits(8);
   r.skip(16); // constraint flags, level
   r.ue(); // sps id
+  let chroma = 1; // 4:2:0 unless a high profile says otherwise
+  let separatePlanes = 0;
   if (HIGH_PROFILES.has(profile)) {
-    const chroma = r.ue();
-    if (chroma === 3) r.skip(1);
+    chroma = r.ue();
+    if (chroma === 3) separatePlanes = r.bit();
     r.ue();
     r.ue();
     r.skip(1);
@@ -73,5 +96,10 @@ export function parseSpsSize(rbsp: Uint8Array): { width: number; height: number 
     ct = r.ue();
     cb = r.ue();
   }
-  return { width: wMbs * 16 - 2 * (cl + cr), height: (2 - frameMbsOnly) * hMaps * 16 - 2 * (ct + cb) };
+  // crop units: SubWidthC × (SubHeightC · (2 − frame_mbs_only)); monochrome / separate planes: 1 × (2 − frame_mbs_only)
+  const arrayType = separatePlanes ? 0 : chroma;
+  const subW = arrayType === 1 || arrayType === 2 ? 2 : 1;
+  const subH = arrayType === 1 ? 2 : 1;
+  const unitY = subH * (2 - frameMbsOnly);
+  return { width: wMbs * 16 - subW * (cl + cr), height: (2 - frameMbsOnly) * hMaps * 16 - unitY * (ct + cb) };
 }

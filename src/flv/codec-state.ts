@@ -24,6 +24,8 @@ export class StreamCodecState {
   videoCodecId = 0;
   width = 0;
   height = 0;
+  /** The size came from an SPS: later metadata does not override it (the SPS is what is encoded). */
+  private sizeFromSps = false;
   frameRate = 0;
   videoDataRate = 0;
   audioDataRate = 0;
@@ -90,6 +92,7 @@ export class StreamCodecState {
           if (cfg.width || cfg.height) {
             this.width = cfg.width;
             this.height = cfg.height;
+            this.sizeFromSps = true;
           }
         }
       }
@@ -114,6 +117,7 @@ export class StreamCodecState {
             if (cfg.width || cfg.height) {
               this.width = cfg.width;
               this.height = cfg.height;
+              this.sizeFromSps = true;
             }
           }
         }
@@ -152,8 +156,10 @@ export class StreamCodecState {
     const num = (v: AmfValue | undefined) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
     let frameRate = 0;
     for (const [k, v] of Object.entries(o)) if (k === "framerate" || k === "fps") frameRate = num(v);
-    this.width = Math.trunc(num(o.width));
-    this.height = Math.trunc(num(o.height));
+    if (!this.sizeFromSps) {
+      this.width = Math.trunc(num(o.width));
+      this.height = Math.trunc(num(o.height));
+    }
     this.frameRate = frameRate;
     this.videoDataRate = num(o.videodatarate);
     this.audioDataRate = num(o.audiodatarate);

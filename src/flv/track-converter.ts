@@ -15,6 +15,17 @@ const AUDIO_FOURCC: Record<string, number> = { Opus: 1018, "ac-3": 1016, "ec-3":
 const AAC = 1010;
 
 /**
+ * Milliseconds from `prev` to `ts` across a wrap: RTMP timestamps wrap at 2^32 (the signed
+ * 32-bit difference covers it), ffmpeg's FLV muxer wraps them at 2^31 (it masks the extension
+ * byte with 0x7f). A step back of more than 2^30 ms (12 days) is such a wrap, so a 30-day
+ * channel keeps an increasing dts (the reference falls back to about 0).
+ */
+export function unwrapDelta(ts: number, prev: number): number {
+  const d = (ts - prev) | 0;
+  return d < -0x4000_0000 ? d + 0x8000_0000 : d;
+}
+
+/**
  * Metadata kbit/s → the u32 bit/s of `minf` and the events (spec §3.3: truncated to whole kbit/s,
  * × 1000). A value outside u32 (1e306, negative) is 0, as the reference writes: every number in
  * an event body stays finite and in range.
@@ -78,7 +89,7 @@ export class TrackConverter {
       this.started = true;
       this.lastTimestampMs = rtmpTimestamp;
     } else {
-      this.lastTimestampMs += ((rtmpTimestamp - this.prevTs) | 0);
+      this.lastTimestampMs += unwrapDelta(rtmpTimestamp, this.prevTs);
     }
     this.prevTs = rtmpTimestamp;
     let dts = this.lastTimestampMs * this.rtmpScale;

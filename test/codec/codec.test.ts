@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fromHex } from "../../src/bytes/bytes.ts";
+import { readFlv } from "../../src/flv/reader.ts";
+import { requireTool, run } from "../helpers/proc.ts";
 import { parseAsc } from "../../src/codec/aac.ts";
 import { parseAvcConfig } from "../../src/codec/avc.ts";
 import { hasCaptions } from "../../src/codec/captions.ts";
@@ -48,4 +53,30 @@ test("CEA-608/708 detection: GA94 user data in an H.264 SEI", () => {
   assert.equal(hasCaptions(nals, 4, false), true);
   const other = Uint8Array.from([0, 0, 0, 5, 0x06, 0x05, 0x01, 0x00, 0x80]);
   assert.equal(hasCaptions(other, 4, false), false);
+});
+
+test("H.264 from a real encoder: the SPS crop in the units of 4:2:0, 4:2:2, 4:4:4 and monochrome, interlaced too", async () => {
+  await requireTool("ffmpeg");
+  const dir = mkdtempSync(join(tmpdir(), "sps-"));
+  const cases = [
+    { pix: "yuv420p", extra: [] as string[], want: [640, 360] },
+    { pix: "yuv422p", extra: [], want: [640, 360] },
+    { pix: "yuv444p", extra: [], want: [640, 360] },
+    { pix: "gray", extra: [], want: [640, 360] },
+    { pix: "yuv420p", extra: ["-flags", "+ildct+ilme", "-x264opts", "interlaced=1"], want: [640, 360] },
+    { pix: "yuv444p", extra: [], want: [1278, 718], size: "1278x718" },
+  ];
+  try {
+    for (const c of cases) {
+      const out = join(dir, `${cases.indexOf(c)}-${c.pix}.flv`);
+      const r = await run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `testsrc2=size=${c.size ?? "640x360"}:rate=25`, "-frames:v", "3",
+        "-c:v", "libx264", "-pix_fmt", c.pix, ...c.extra, "-f", "flv", out]);
+      assert.equal(r.code, 0, r.stderr);
+      const seq = [...readFlv(new Uint8Array(readFileSync(out)))].find((t) => t.type === 9 && t.body[1] === 0)!;
+      const cfg = parseAvcConfig(seq.body.subarray(5))!;
+      assert.deepEqual([cfg.width, cfg.height], c.want, `${c.pix} ${c.extra.join(" ")} (profile ${cfg.profile})`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

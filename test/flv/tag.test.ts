@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RtmpError } from "../../src/errors.ts";
+import { fromHex } from "../../src/bytes/bytes.ts";
 import { StreamCodecState } from "../../src/flv/codec-state.ts";
 import { fourccValue, parseAudioTag, parseVideoTag } from "../../src/flv/tag.ts";
 import { TrackConverter } from "../../src/flv/track-converter.ts";
@@ -140,4 +141,40 @@ test("onMetaData: every message overwrites width/height/rates; fps and framerate
   assert.deepEqual([s.width, s.height, s.frameRate, s.videoDataRate], [640, 360, 30, 292.9]);
   s.onMetadata(["onMetaData", { duration: 1 }]);
   assert.deepEqual([s.width, s.height, s.frameRate, s.videoDataRate, s.audioDataRate], [0, 0, 0, 0, 0]);
+});
+
+test("dts keeps increasing across ffmpeg's 2^31 ms wrap and RTMP's 2^32 ms wrap (a 30-day channel)", () => {
+  const t = video();
+  const f = (ts: number) => {
+    const r = feed(t, "video", [0x27, 1, 0, 0, 0, 0, 0, 0, 1, 0x41], ts);
+    return r.kind === "frame" ? r.frame.dts : -1;
+  };
+  // ffmpeg: 0x7fffffe0 → 0x10 (masked extension byte); then on past 2^32 of real time
+  assert.equal(f(0x7fffffe0), 0x7fffffe0 * 90);
+  assert.equal(f(0x10), 0x80000010 * 90);
+  assert.equal(f(0x7ffffff0), (0x80000000 + 0x7ffffff0) * 90);
+  assert.equal(f(0x20), (0x100000000 + 0x20) * 90);
+  // 30 days of 40 ms steps through both kinds of wrap never go back
+  const u = video();
+  let prev = -1;
+  const step = 40 * 1000 * 60 * 60; // an hour of 40 ms frames in one jump per sample
+  for (let ms = 0; ms <= 30 * 86_400_000; ms += step / 1000) {
+    const r = feed(u, "video", [0x27, 1, 0, 0, 0, 0, 0, 0, 1, 0x41], ms % 0x8000_0000);
+    const dts = r.kind === "frame" ? r.frame.dts : -1;
+    assert.ok(dts > prev, `dts went back at ${ms} ms`);
+    assert.equal(dts, ms * 90);
+    prev = dts;
+  }
+});
+
+test("onMetaData never overrides the SPS size, whatever the order of the tags", () => {
+  const avcc = fromHex("01 64 00 0b ff e1 00 19 67 64 00 0b ac d9 42 84 7e 5c 04 40 00 00 03 00 40 00 00 07 83 c5 0a 65 80 01 00 04 68 ef bc b0");
+  for (const metadataFirst of [true, false]) {
+    const state = new StreamCodecState();
+    const meta = ["@setDataFrame", "onMetaData", { width: 999, height: 777, videocodecid: 7 }];
+    if (metadataFirst) state.onMetadata(meta);
+    state.onVideo(Uint8Array.from([0x17, 0, 0, 0, 0, ...avcc]));
+    if (!metadataFirst) state.onMetadata(meta);
+    assert.deepEqual([state.width, state.height], [160, 120], `metadata ${metadataFirst ? "before" : "after"} the SPS`);
+  }
 });
