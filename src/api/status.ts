@@ -45,7 +45,7 @@ export function trackObject(entry: TrackEntry, withId: boolean): Record<string, 
   o.track_id = s.trackId;
   o.mem_left = s.memLeft;
   o.mem_limit = s.memLimit;
-  o.last_timestamp = entry.stream.tracks[entry.media]?.converter.lastTimestampMs ?? s.lastTimestampMs ?? 0;
+  o.last_timestamp = entry.streamTrack.converter.lastTimestampMs;
   o.last_created = new Raw(String(s.lastCreated));
   o.sent_frames = s.sentFrames;
   o.sent_key_frames = s.sentKeyFrames;
@@ -62,12 +62,17 @@ export function trackObject(entry: TrackEntry, withId: boolean): Record<string, 
 
 export function streamObject(server: IngestServer, stream: RtmpStream): Record<string, unknown> {
   const now = Date.now();
+  // `video` and `audio` (multitrack tracks ≥ 1: `video_1`, …); an unsupported track names its codec
   const tracks: Record<string, unknown> = {};
-  for (const media of ["video", "audio"] as const) {
-    const st = stream.tracks[media];
-    if (!st) continue;
+  const ordered = [...stream.tracks.values()].sort((a, b) => (a.media === b.media ? a.index - b.index : a.media === "video" ? -1 : 1));
+  for (const st of ordered) {
+    const key = st.index === 0 ? st.media : `${st.media}_${st.index}`;
+    if (!st.track) {
+      tracks[key] = { unsupported: true, codec: st.unsupported };
+      continue;
+    }
     const entry = server.tracks.get(st.track.id);
-    if (entry) tracks[media] = trackObject(entry, true);
+    if (entry) tracks[key] = trackObject(entry, true);
   }
   const pub = stream.publish;
   return {

@@ -31,8 +31,10 @@ export function rtmpInfoJson(f: RtmpInfoFields): string {
     `"name":${s(f.name)},"type":${s(f.type)},"args":${s(f.args)}}`;
 }
 
+/** A multitrack track ≥ 1 says which one it is (`multitrack_id`); track 0 is unchanged. */
 export function publishBody(id: TrackIdentity, mi: MediaInfo): string {
-  return `{"event_type":"publish","input_id":${s(id.inputId)},${id.rtmpInfoJson},"media_info":${mediaInfoJson(mi)}}`;
+  const mt = id.multitrackId ? `"multitrack_id":${id.multitrackId},` : "";
+  return `{"event_type":"publish","input_id":${s(id.inputId)},${mt}${id.rtmpInfoJson},"media_info":${mediaInfoJson(mi)}}`;
 }
 
 export function republishBody(id: TrackIdentity, up: { upstreamId: string; channelId: string; trackId: string }, mi: MediaInfo): string {

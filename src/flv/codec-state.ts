@@ -2,8 +2,9 @@ import { parseAsc } from "../codec/aac.ts";
 import { parseAvcConfig } from "../codec/avc.ts";
 import { hasCaptions } from "../codec/captions.ts";
 import { parseHevcConfig } from "../codec/hevc.ts";
-import type { AmfValue } from "../rtmp/amf0.ts";
-import { fourccValue, parseVideoTag } from "./tag.ts";
+import { parseAc3Frame } from "../codec/ac3.ts";
+import type { AmfObject, AmfValue } from "../rtmp/amf0.ts";
+import { APT, fourccValue, parseAudioTag, parseVideoTag, type MediaTag } from "./tag.ts";
 
 const FLV_RATES = [5512, 11025, 22050, 44100];
 const HVC1 = fourccValue("hvc1");
@@ -35,59 +36,98 @@ export class StreamCodecState {
   ceaCaptions = false;
   private captionTries = 10;
 
+  /** AC-3 / E-AC-3 channel layout from the sync frame (null: derive from the channel count). */
+  channelLayout: bigint | null = null;
+
+  /** Track 0 of a raw audio message (tests, fuzzing); the session parses once and calls onAudioTag. */
   onAudio(b: Uint8Array): void {
-    if (b.byteLength < 1) return;
-    const b0 = b[0];
-    this.audioCodecId = b0 >> 4;
-    if (this.audioCodecId === 9) {
-      this.onEnhancedAudio(b);
+    let tag: MediaTag;
+    try {
+      tag = parseAudioTag(b);
+    } catch {
       return;
     }
-    this.audioFourcc = null;
-    this.audioChannels = (b0 & 1) + 1;
-    this.sampleSize = b0 & 2 ? 2 : 1;
-    if (this.sampleRate === 0) this.sampleRate = FLV_RATES[(b0 >> 2) & 3];
-    // Deviation (spec §11.22): the ASC is parsed whatever the video codec is.
-    if (this.audioCodecId === 10 && b.byteLength >= 3 && b[1] === 0) {
-      const asc = parseAsc(b.subarray(2));
-      if (asc && asc.sampleRate) this.sampleRate = asc.sampleRate;
-    }
+    if (tag.trackId === 0) this.onAudioTag(tag);
   }
 
-  private onEnhancedAudio(b: Uint8Array): void {
-    if (b.byteLength < 5) return;
-    const packetType = b[0] & 0x0f;
-    this.audioFourcc = String.fromCharCode(b[1], b[2], b[3], b[4]);
+  /** Track 0 of a raw video message (tests, fuzzing). */
+  onVideo(b: Uint8Array): void {
+    let tag: MediaTag;
+    try {
+      tag = parseVideoTag(b);
+    } catch {
+      return;
+    }
+    if (tag.trackId === 0) this.onVideoTag(tag);
+  }
+
+  /** One parsed audio tag of this state's track (spec §2.1). */
+  onAudioTag(tag: MediaTag): void {
+    const b0 = tag.flags;
+    if (!tag.enhanced) {
+      this.audioCodecId = tag.codecId;
+      this.audioFourcc = null;
+      this.audioChannels = (b0 & 1) + 1;
+      this.sampleSize = b0 & 2 ? 2 : 1;
+      if (this.sampleRate === 0) this.sampleRate = FLV_RATES[(b0 >> 2) & 3];
+      // Deviation (spec §11.22): the ASC is parsed whatever the video codec is.
+      if (tag.codecId === 10 && tag.kind === "sequence-header" && tag.data.byteLength >= 1) {
+        const asc = parseAsc(tag.data);
+        if (asc && asc.sampleRate) this.sampleRate = asc.sampleRate;
+      }
+      return;
+    }
+    this.audioCodecId = 9;
+    this.audioFourcc = tag.fourcc;
     this.sampleSize = 2;
-    if (packetType !== 0) return;
-    const cfg = b.subarray(5);
-    if (this.audioFourcc === "Opus" && cfg.byteLength >= 19) {
+    const fourcc = tag.fourcc;
+    if (tag.packetType === APT.MULTICHANNEL_CONFIG) {
+      // audioChannelOrder, channelCount, …: the count is what the encoder says it sends
+      if (tag.data.byteLength >= 2 && tag.data[1] > 0) this.audioChannels = tag.data[1];
+      return;
+    }
+    if (fourcc === "ac-3" || fourcc === "ec-3") {
+      // no sequence header: the sync frame carries rate, acmod and lfeon
+      if (tag.kind === "frame") {
+        const info = parseAc3Frame(tag.data);
+        if (info) {
+          this.sampleRate = info.sampleRate;
+          this.audioChannels = info.channels;
+          this.channelLayout = info.channelLayout;
+        }
+      }
+      if (!this.sampleRate) {
+        this.sampleRate = 48000; // the common case, until a sync frame says otherwise
+        this.audioChannels ||= 2;
+      }
+      return;
+    }
+    if (tag.kind !== "sequence-header") return;
+    const cfg = tag.data;
+    if (fourcc === "Opus" && cfg.byteLength >= 19) {
       this.audioChannels = cfg[9];
       this.sampleRate = 48000;
-    } else if (this.audioFourcc === "mp4a") {
+    } else if (fourcc === "mp4a") {
       const asc = parseAsc(cfg);
       if (asc) {
         this.sampleRate = asc.sampleRate;
         this.audioChannels = asc.channelConfig || 2;
       }
-    } else if ((this.audioFourcc === "ac-3" || this.audioFourcc === "ec-3") && !this.sampleRate) {
-      this.sampleRate = 48000;
-      this.audioChannels ||= 2;
     }
   }
 
-  onVideo(b: Uint8Array): void {
-    if (b.byteLength < 1) return;
-    const b0 = b[0];
-    let seq = false;
-    if (!(b0 & 0x80)) {
-      this.videoCodecId = b0 & 0x0f;
-      if (this.videoCodecId === 7 && b.byteLength >= 2 && b[1] === 0) {
-        seq = true;
-        const cfg = parseAvcConfig(b.subarray(5));
+  /** One parsed video tag of this state's track (spec §2.2). */
+  onVideoTag(tag: MediaTag): void {
+    this.videoCodecId = tag.codecId;
+    const seq = tag.kind === "sequence-header";
+    if (seq) {
+      if (tag.codecId === 7 || tag.codecId === AVC1) {
+        const cfg = parseAvcConfig(tag.data);
         if (cfg) {
-          this.avcProfile = cfg.profile;
-          this.avcLevel = cfg.level;
+          if (!tag.enhanced) {
+            this.avcProfile = cfg.profile;
+            this.avcLevel = cfg.level;
+          }
           this.nalLengthSize = cfg.nalLengthSize;
           if (cfg.width || cfg.height) {
             this.width = cfg.width;
@@ -95,38 +135,16 @@ export class StreamCodecState {
             this.sizeFromSps = true;
           }
         }
+      } else if (tag.codecId === HVC1 || tag.codecId === HEV1) {
+        const cfg = parseHevcConfig(tag.data);
+        if (cfg) this.nalLengthSize = cfg.nalLengthSize;
       }
-    } else {
-      if (b.byteLength < 5) return;
-      let tag;
-      try {
-        tag = parseVideoTag(b);
-      } catch {
-        return;
-      }
-      this.videoCodecId = tag.codecId;
-      if (tag.kind === "sequence-header") {
-        seq = true;
-        if (tag.codecId === HVC1 || tag.codecId === HEV1) {
-          const cfg = parseHevcConfig(tag.data);
-          if (cfg) this.nalLengthSize = cfg.nalLengthSize;
-        } else if (tag.codecId === AVC1) {
-          const cfg = parseAvcConfig(tag.data);
-          if (cfg) {
-            this.nalLengthSize = cfg.nalLengthSize;
-            if (cfg.width || cfg.height) {
-              this.width = cfg.width;
-              this.height = cfg.height;
-              this.sizeFromSps = true;
-            }
-          }
-        }
-      }
+      return;
     }
-    if (!seq) this.detectCaptions(b);
+    if (tag.kind === "frame") this.detectCaptions(tag.data);
   }
 
-  private detectCaptions(b: Uint8Array): void {
+  private detectCaptions(nals: Uint8Array): void {
     if (this.captionTries <= 0 || this.ceaCaptions) return;
     const id = this.videoCodecId;
     const hevc = id === HVC1 || id === HEV1;
@@ -136,23 +154,28 @@ export class StreamCodecState {
     }
     this.captionTries--;
     if (!this.nalLengthSize) return;
-    let nals: Uint8Array | null = null;
-    if (!(b[0] & 0x80)) nals = b.subarray(5);
-    else {
-      const pt = b[0] & 0x0f;
-      if (pt === 1) nals = b.subarray(8);
-      else if (pt === 3) nals = b.subarray(5);
-    }
-    if (nals && hasCaptions(nals, this.nalLengthSize, hevc)) this.ceaCaptions = true;
+    if (hasCaptions(nals, this.nalLengthSize, hevc)) this.ceaCaptions = true;
   }
 
-  /** `@setDataFrame`/`onMetaData` values (spec §2.4): every message overwrites these fields. */
-  onMetadata(values: AmfValue[]): void {
+  /**
+   * `@setDataFrame`/`onMetaData` values (spec §2.4): every message overwrites these fields. For
+   * a multitrack track `trackId` ≥ 1 they come from `videoTrackIdInfoMap` / `audioTrackIdInfoMap`
+   * (E-RTMP v2) under that id; track 0 reads the top level.
+   */
+  onMetadata(values: AmfValue[], trackId = 0): void {
     let i = 0;
     if (values[i] === "@setDataFrame") i++;
     if (typeof values[i] === "string") i++;
-    const o = values[i];
+    let o = values[i];
     if (o === null || typeof o !== "object" || o instanceof Date || Array.isArray(o)) return;
+    if (trackId > 0) {
+      const pick = (map: AmfValue | undefined): AmfObject => {
+        const t = map && typeof map === "object" && !Array.isArray(map) && !(map instanceof Date) ? (map as AmfObject)[String(trackId)] : undefined;
+        return t && typeof t === "object" && !Array.isArray(t) && !(t instanceof Date) ? (t as AmfObject) : {};
+      };
+      const top = o as AmfObject;
+      o = { ...pick(top.audioTrackIdInfoMap), ...pick(top.videoTrackIdInfoMap) };
+    }
     const num = (v: AmfValue | undefined) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
     let frameRate = 0;
     for (const [k, v] of Object.entries(o)) if (k === "framerate" || k === "fps") frameRate = num(v);

@@ -28,6 +28,10 @@ export type MediaTag = {
   trackId: number;
   /** ModEx timestamp offset in nanoseconds (0 when absent). */
   timestampOffsetNs: number;
+  /** Enhanced RTMP packet type (after ModEx and multitrack); -1 for legacy tags. */
+  packetType: number;
+  /** Byte 0 of the tag (legacy sound flags: rate, size, channels). */
+  flags: number;
 };
 
 const badData = (what: string, len: number) => new RtmpError("RTMP_ERR_BAD_DATA", `${what} message of ${len} bytes is too short`);
@@ -54,10 +58,15 @@ function readModEx(b: Uint8Array, off: number, what: string): { packetType: numb
   }
 }
 
-/** Multitrack (enhanced RTMP v2): selects the first track; `off` points after the multitrack byte. */
-function readMultitrack(b: Uint8Array, off: number, what: string): { packetType: number; fourcc: string; trackId: number; body: Uint8Array } {
+type TrackPart = { packetType: number; fourcc: string; trackId: number; body: Uint8Array };
+
+/**
+ * Multitrack (Enhanced RTMP v2), `off` after the multitrack byte: OneTrack (0), ManyTracks (1,
+ * one FourCC) or ManyTracksManyCodecs (2, a FourCC per track); every track of the message.
+ */
+function readMultitrack(b: Uint8Array, off: number, what: string): TrackPart[] {
   if (off >= b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
-  const mt = b[off] >> 4; // 0 one track, 1 many tracks, 2 many tracks many codecs
+  const mt = b[off] >> 4;
   const packetType = b[off] & 0x0f;
   off++;
   let fourcc = "";
@@ -66,28 +75,33 @@ function readMultitrack(b: Uint8Array, off: number, what: string): { packetType:
     fourcc = fourccAt(b, off);
     off += 4;
   }
-  if (mt === 2) {
-    if (off + 4 > b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
-    fourcc = fourccAt(b, off);
-    off += 4;
-  }
-  if (off >= b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
-  const trackId = b[off++];
-  let end = b.byteLength;
-  if (mt !== 0) {
-    if (off + 3 > b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
-    const size = (b[off] << 16) | (b[off + 1] << 8) | b[off + 2];
-    off += 3;
-    end = Math.min(b.byteLength, off + size);
-  }
-  return { packetType, fourcc, trackId, body: b.subarray(off, end) };
+  const parts: TrackPart[] = [];
+  do {
+    if (mt === 2) {
+      if (off + 4 > b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
+      fourcc = fourccAt(b, off);
+      off += 4;
+    }
+    if (off >= b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
+    const trackId = b[off++];
+    let end = b.byteLength;
+    if (mt !== 0) {
+      if (off + 3 > b.byteLength) throw badData(`${what} multitrack`, b.byteLength);
+      const size = (b[off] << 16) | (b[off + 1] << 8) | b[off + 2];
+      off += 3;
+      end = Math.min(b.byteLength, off + size); // a short last track keeps what arrived
+    }
+    parts.push({ packetType, fourcc, trackId, body: b.subarray(off, end) });
+    off = end;
+  } while (mt !== 0 && off < b.byteLength);
+  return parts;
 }
 
 /**
  * The common part of an Enhanced RTMP video/audio header after byte 0: optional ModEx prefixes,
  * then either a multitrack header or the FourCC. Returns the real packet type and the body.
  */
-function readExHeader(b: Uint8Array, first: number, modEx: number, multitrack: number, what: string): { packetType: number; fourcc: string; body: Uint8Array; trackId: number; offsetNs: number } {
+function readExHeader(b: Uint8Array, first: number, modEx: number, multitrack: number, what: string): { parts: TrackPart[]; offsetNs: number } {
   let packetType = first;
   let off = 1;
   let offsetNs = 0;
@@ -97,16 +111,18 @@ function readExHeader(b: Uint8Array, first: number, modEx: number, multitrack: n
     off = m.off;
     offsetNs = m.offsetNs;
   }
-  if (packetType === multitrack) {
-    const t = readMultitrack(b, off, what);
-    return { packetType: t.packetType, fourcc: t.fourcc, body: t.body, trackId: t.trackId, offsetNs };
-  }
+  if (packetType === multitrack) return { parts: readMultitrack(b, off, what), offsetNs };
   if (b.byteLength < off + 4) throw badData(`enhanced ${what}`, b.byteLength);
-  return { packetType, fourcc: fourccAt(b, off), body: b.subarray(off + 4), trackId: 0, offsetNs };
+  return { parts: [{ packetType, fourcc: fourccAt(b, off), body: b.subarray(off + 4), trackId: 0 }], offsetNs };
 }
 
-/** Video tag header (spec §4.1 table; legacy and Enhanced RTMP). Throws RTMP_ERR_BAD_DATA when too short. */
+/** Video tag header (spec §4.1 table; legacy and Enhanced RTMP): the first (or only) track. */
 export function parseVideoTag(b: Uint8Array): MediaTag {
+  return parseVideoTags(b)[0];
+}
+
+/** Every track a video message carries (one unless it is a ManyTracks multitrack message). Throws RTMP_ERR_BAD_DATA when too short. */
+export function parseVideoTags(b: Uint8Array): MediaTag[] {
   if (b.byteLength < 1) throw badData("video", 0);
   const b0 = b[0];
   if (!(b0 & 0x80)) {
@@ -116,41 +132,51 @@ export function parseVideoTag(b: Uint8Array): MediaTag {
       if (b.byteLength < 5) throw badData("H.264 video", b.byteLength);
       const pt = b[1];
       const data = b.subarray(5);
-      return { kind: pt === 0 ? "sequence-header" : "frame", enhanced: false, codecId, fourcc: null, key, cts: s24(b, 2), data, trackId: 0, timestampOffsetNs: 0 };
+      return [{ kind: pt === 0 ? "sequence-header" : "frame", enhanced: false, codecId, fourcc: null, key, cts: s24(b, 2), data, trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
     }
-    return { kind: "frame", enhanced: false, codecId, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0 };
+    return [{ kind: "frame", enhanced: false, codecId, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
   }
   const frameType = (b0 >> 4) & 0x07;
-  const { packetType, fourcc, body, trackId, offsetNs } = readExHeader(b, b0 & 0x0f, VPT.MODEX, VPT.MULTITRACK, "video");
-  const base = { enhanced: true, codecId: fourccValue(fourcc), fourcc, key: frameType === 1, trackId, timestampOffsetNs: offsetNs };
-  switch (packetType) {
-    case VPT.SEQUENCE_START:
-      return { ...base, kind: "sequence-header", cts: 0, data: body };
-    case VPT.CODED_FRAMES:
-      if (fourcc === "hvc1" || fourcc === "hev1" || fourcc === "avc1") {
-        if (body.byteLength < 3) throw badData(`${fourcc} video`, b.byteLength);
-        return { ...base, kind: "frame", cts: s24(body, 0), data: body.subarray(3) };
-      }
-      return { ...base, kind: "frame", cts: 0, data: body };
-    case VPT.CODED_FRAMES_X:
-      return { ...base, kind: "frame", cts: 0, data: body };
-    default: // sequence end, metadata, MPEG-2 TS sequence start: not frames
-      return { ...base, kind: "skip", cts: 0, data: body };
-  }
+  const { parts, offsetNs } = readExHeader(b, b0 & 0x0f, VPT.MODEX, VPT.MULTITRACK, "video");
+  return parts.map(({ packetType, fourcc, body, trackId }): MediaTag => {
+    const base = { enhanced: true, codecId: fourccValue(fourcc), fourcc, key: frameType === 1, trackId, timestampOffsetNs: offsetNs, packetType, flags: b0 };
+    switch (packetType) {
+      case VPT.SEQUENCE_START:
+        return { ...base, kind: "sequence-header", cts: 0, data: body };
+      case VPT.CODED_FRAMES:
+        if (fourcc === "hvc1" || fourcc === "hev1" || fourcc === "avc1") {
+          if (body.byteLength < 3) throw badData(`${fourcc} video`, b.byteLength);
+          return { ...base, kind: "frame", cts: s24(body, 0), data: body.subarray(3) };
+        }
+        return { ...base, kind: "frame", cts: 0, data: body };
+      case VPT.CODED_FRAMES_X:
+        return { ...base, kind: "frame", cts: 0, data: body };
+      default: // sequence end, metadata, MPEG-2 TS sequence start: not frames
+        return { ...base, kind: "skip", cts: 0, data: body };
+    }
+  });
 }
 
-/** Audio tag header (legacy sound formats and the Enhanced RTMP ExHeader). */
+/** Audio tag header (legacy sound formats and the Enhanced RTMP ExHeader): the first (or only) track. */
 export function parseAudioTag(b: Uint8Array): MediaTag {
+  return parseAudioTags(b)[0];
+}
+
+/** Every track an audio message carries. */
+export function parseAudioTags(b: Uint8Array): MediaTag[] {
   if (b.byteLength < 1) throw badData("audio", 0);
-  const fmt = b[0] >> 4;
+  const b0 = b[0];
+  const fmt = b0 >> 4;
   if (fmt === 10) {
     if (b.byteLength < 2) throw badData("AAC audio", b.byteLength);
-    return { kind: b[1] === 0 ? "sequence-header" : "frame", enhanced: false, codecId: 10, fourcc: null, key: false, cts: 0, data: b.subarray(2), trackId: 0, timestampOffsetNs: 0 };
+    return [{ kind: b[1] === 0 ? "sequence-header" : "frame", enhanced: false, codecId: 10, fourcc: null, key: false, cts: 0, data: b.subarray(2), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
   }
   if (fmt !== 9) {
-    return { kind: "frame", enhanced: false, codecId: fmt, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0 };
+    return [{ kind: "frame", enhanced: false, codecId: fmt, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
   }
-  const { packetType, fourcc, body, trackId, offsetNs } = readExHeader(b, b[0] & 0x0f, APT.MODEX, APT.MULTITRACK, "audio");
-  const kind = packetType === APT.SEQUENCE_START ? "sequence-header" : packetType === APT.CODED_FRAMES ? "frame" : "skip";
-  return { kind, enhanced: true, codecId: fourccValue(fourcc), fourcc, key: false, cts: 0, data: body, trackId, timestampOffsetNs: offsetNs };
+  const { parts, offsetNs } = readExHeader(b, b0 & 0x0f, APT.MODEX, APT.MULTITRACK, "audio");
+  return parts.map(({ packetType, fourcc, body, trackId }): MediaTag => {
+    const kind = packetType === APT.SEQUENCE_START ? "sequence-header" : packetType === APT.CODED_FRAMES ? "frame" : "skip";
+    return { kind, enhanced: true, codecId: fourccValue(fourcc), fourcc, key: false, cts: 0, data: body, trackId, timestampOffsetNs: offsetNs, packetType, flags: b0 };
+  });
 }

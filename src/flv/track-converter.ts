@@ -2,7 +2,7 @@ import { toRational } from "../codec/frame-rate.ts";
 import { RtmpError } from "../errors.ts";
 import type { KmpFrame, MediaInfo } from "../media/types.ts";
 import type { StreamCodecState } from "./codec-state.ts";
-import { parseAudioTag, parseVideoTag } from "./tag.ts";
+import { parseAudioTag, parseVideoTag, type MediaTag } from "./tag.ts";
 
 export type ConvertResult =
   | { kind: "sequence-header" }
@@ -13,6 +13,18 @@ export type ConvertResult =
 const VIDEO_FOURCC: Record<string, number> = { hvc1: 8, hev1: 8, avc1: 7 };
 const AUDIO_FOURCC: Record<string, number> = { Opus: 1018, "ac-3": 1016, "ec-3": 1017, mp4a: 1010, ".mp3": 1002 };
 const AAC = 1010;
+
+/** The KMP codec id of a tag's codec: legacy FLV ids as the reference maps them, FourCCs by table; null when KMP has none (AV1, VP9, FLAC, …). */
+export function kmpCodecId(media: "video" | "audio", tag: MediaTag): number | null {
+  if (!tag.enhanced) return media === "video" ? tag.codecId : 1000 + tag.codecId;
+  const map = media === "video" ? VIDEO_FOURCC : AUDIO_FOURCC;
+  return (tag.fourcc !== null ? map[tag.fourcc] : undefined) ?? null;
+}
+
+/** How a log line names a tag's codec: the FourCC, or the legacy FLV id. */
+export function codecName(tag: MediaTag): string {
+  return tag.fourcc ?? `flv codec id ${tag.codecId}`;
+}
 
 /**
  * Milliseconds from `prev` to `ts` across a wrap: RTMP timestamps wrap at 2^32 (the signed
@@ -66,12 +78,19 @@ export class TrackConverter {
     this.state = o.state;
   }
 
+  /** Track 0 of a raw message (tests, fuzzing); the session parses once and calls convertTag. */
   convert(payload: Uint8Array, rtmpTimestamp: number, createdNow: () => number): ConvertResult {
+    const tag = this.mediaType === "video" ? parseVideoTag(payload) : parseAudioTag(payload);
+    if (tag.trackId !== 0) return { kind: "empty" };
+    return this.convertTag(tag, rtmpTimestamp, createdNow);
+  }
+
+  /** One parsed tag of this converter's track. */
+  convertTag(tag: MediaTag, rtmpTimestamp: number, createdNow: () => number): ConvertResult {
     const video = this.mediaType === "video";
-    const tag = video ? parseVideoTag(payload) : parseAudioTag(payload);
     if (tag.kind === "skip") return { kind: "empty" };
-    if (tag.trackId !== 0) return { kind: "empty" }; // multitrack: track 0 only
-    const codecId = this.codecIdOf(tag.enhanced, tag.fourcc, tag.codecId);
+    const codecId = kmpCodecId(this.mediaType, tag);
+    if (codecId === null) throw new RtmpError("RTMP_ERR_UNSUPPORTED_CODEC", `${this.mediaType} codec '${codecName(tag)}' has no KMP codec id`);
     if (tag.kind === "sequence-header") {
       this.extraData = tag.data.slice();
       this.needMediaInfo = true;
@@ -99,15 +118,6 @@ export class TrackConverter {
     return { kind: "frame", mediaInfo, frame };
   }
 
-  private codecIdOf(enhanced: boolean, fourcc: string | null, id: number): number {
-    if (!enhanced) return this.mediaType === "video" ? id : 1000 + id;
-    const map = this.mediaType === "video" ? VIDEO_FOURCC : AUDIO_FOURCC;
-    const mapped = fourcc !== null ? map[fourcc] : undefined;
-    if (mapped === undefined) {
-      throw new RtmpError("RTMP_ERR_UNSUPPORTED_CODEC", `${this.mediaType} codec '${fourcc}' has no KMP codec id`);
-    }
-    return mapped;
-  }
 
   /** AAC only (spec §4.2): snap dts to base + samples·timescale/rate when within the margin. */
   private syncAudio(dts: number): number {
@@ -149,7 +159,7 @@ export class TrackConverter {
       channels,
       bitsPerSample: s.sampleSize * 8,
       sampleRate: s.sampleRate,
-      channelLayout: channels === 1 ? 0x4n : 0x3n,
+      channelLayout: s.channelLayout ?? (channels === 1 ? 0x4n : 0x3n),
       extraData: extra,
     };
   }

@@ -5,11 +5,14 @@ import { createTrackControl } from "../control/track-control.ts";
 import type { ControlClient } from "../control/client.ts";
 import type { UnpublishReason } from "../control/types.ts";
 import { CodedError, RtmpError } from "../errors.ts";
-import { TrackConverter } from "../flv/track-converter.ts";
+import { codecName, kmpCodecId, TrackConverter } from "../flv/track-converter.ts";
+import { parseAudioTags, parseVideoTags, type MediaTag } from "../flv/tag.ts";
 import { KmpTrack, wallClock } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import { isPeerGone } from "../runtime/errors.ts";
+import { parseProxyHeader } from "../net/proxy-header.ts";
+import type { NetAddr } from "../runtime/types.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { RateMeter } from "../stats/rate-meter.ts";
 import type { AmfValue } from "../rtmp/amf0.ts";
@@ -18,7 +21,7 @@ import { decodeCommand, normalizeApp, parseConnect, parsePublish, splitNameArgs 
 import { RtmpDemuxer } from "../rtmp/demuxer.ts";
 import { HandshakeServer } from "../rtmp/handshake.ts";
 import * as out from "../rtmp/messages.ts";
-import { RtmpStream, type MediaKind, type StreamTrack } from "./stream.ts";
+import { RtmpStream, trackKey, type MediaKind, type StreamTrack } from "./stream.ts";
 
 /** What the session needs from the server that owns it. */
 export interface SessionHost {
@@ -38,7 +41,7 @@ export interface SessionHost {
   claimName(app: ApplicationConfig, name: string, session: RtmpSession): boolean;
   releaseName(app: ApplicationConfig, name: string, session: RtmpSession): void;
   /** A KMP track was created / destroyed (kmp-out API registry). */
-  trackOpened(track: KmpTrack, session: RtmpSession, stream: RtmpStream, media: MediaKind): void;
+  trackOpened(track: KmpTrack, session: RtmpSession, stream: RtmpStream, streamTrack: StreamTrack): void;
   trackClosed(track: KmpTrack): void;
   countBytesIn(n: number): void;
   countBytesOut(n: number): void;
@@ -62,7 +65,8 @@ export class RtmpSession {
   readonly conn: Conn;
   readonly server: ServerConfig;
   readonly acceptedMs: number;
-  readonly remoteAddr: string;
+  /** The client: the socket's peer, or the original client a PROXY protocol header named. */
+  private peer: NetAddr;
   app: ApplicationConfig | null = null;
   appName = "";
   flashver = "";
@@ -82,7 +86,9 @@ export class RtmpSession {
   closeCause: CloseCause | null = null;
 
   private readonly host: SessionHost;
-  private readonly log: Logger;
+  private log: Logger;
+  /** The listener is marked `proxy_protocol`: a PROXY v1/v2 header precedes the handshake. */
+  private readonly proxyProtocol: boolean;
   private writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
   private outChunkSize = 128;
   private demuxer: RtmpDemuxer | null = null;
@@ -99,21 +105,27 @@ export class RtmpSession {
   private inAv = false;
   private writeChain: Promise<void> = Promise.resolve();
 
-  constructor(host: SessionHost, conn: Conn, server: ServerConfig) {
+  constructor(host: SessionHost, conn: Conn, server: ServerConfig, opts: { proxyProtocol?: boolean } = {}) {
     this.host = host;
     this.conn = conn;
     this.server = server;
+    this.proxyProtocol = opts.proxyProtocol ?? false;
     this.connection = host.nextConnectionId();
     this.acceptedMs = host.nowMs();
     this.bytesIn = new RateMeter(this.acceptedMs);
-    const ra = conn.remoteAddr;
-    this.remoteAddr = ra.hostname.includes(":") ? `[${ra.hostname}]:${ra.port}` : `${ra.hostname}:${ra.port}`;
+    this.peer = conn.remoteAddr;
     this.log = host.log.child({ session: this.connection, client: this.remoteAddr });
   }
 
-  /** Peer IP without port (the `addr` of publish/unpublish bodies, spec §6.3). */
+  /** `ip:port` (`[v6]:port`) of the client (the `addr` of the connect body, the API, the logs). */
+  get remoteAddr(): string {
+    const a = this.peer;
+    return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+  }
+
+  /** Client IP without port (the `addr` of publish/unpublish bodies, spec §6.3). */
   get remoteIp(): string {
-    return this.conn.remoteAddr.hostname;
+    return this.peer.hostname;
   }
 
   get type3ExtTs(): "on" | "off" | "unknown" {
@@ -122,7 +134,7 @@ export class RtmpSession {
 
   /** Runs the session to its end; never throws. */
   async run(): Promise<void> {
-    this.log.debug("accepted");
+    if (!this.proxyProtocol) this.log.debug("accepted");
     this.writer = this.conn.writable.getWriter();
     this.armIdle();
     if (this.server.timeout > 0) {
@@ -133,7 +145,8 @@ export class RtmpSession {
     const reader = this.conn.readable.getReader();
     let first: Uint8Array | null;
     try {
-      first = await this.handshake(reader);
+      const start = this.proxyProtocol ? await this.proxyHeader(reader) : new Uint8Array(0);
+      first = start === null ? null : await this.handshake(reader, start);
       if (first !== null) {
         clearTimeout(this.handshakeTimer!);
         this.handshakeTimer = null;
@@ -165,14 +178,50 @@ export class RtmpSession {
     return value;
   }
 
-  private async handshake(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array | null> {
-    const hs = new HandshakeServer();
+  /**
+   * The PROXY protocol v1/v2 header of a `proxy_protocol` listener, read before the handshake
+   * within the handshake timeout and its size limit. A missing or malformed one closes the
+   * connection with no byte sent and one log line. Returns the bytes after it.
+   */
+  private async proxyHeader(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array | null> {
+    let buf: Uint8Array = new Uint8Array(0);
     for (;;) {
       if (this.state !== "handshake") return null;
       const { value, done } = await reader.read();
       if (done) {
-        this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection during the handshake" });
+        this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection before its PROXY header" });
         return null;
+      }
+      buf = buf.byteLength ? concatBytes(buf, value) : value;
+      const h = parseProxyHeader(buf); // throws ProxyHeaderError (a coded error) when it cannot be one
+      if (!h) continue;
+      const via = this.remoteAddr;
+      if (h.source) {
+        this.peer = h.source;
+        this.log = this.host.log.child({ session: this.connection, client: this.remoteAddr });
+      }
+      this.log.debug(`accepted; PROXY v${h.version}: client ${this.remoteAddr} via ${via}`);
+      this.countIn(h.length); // what follows is counted by the handshake
+      return buf.subarray(h.length);
+    }
+  }
+
+  private async handshake(reader: ReadableStreamDefaultReader<Uint8Array>, start: Uint8Array): Promise<Uint8Array | null> {
+    const hs = new HandshakeServer();
+    let pending: Uint8Array | null = start.byteLength ? start : null;
+    for (;;) {
+      if (this.state !== "handshake") return null;
+      let value: Uint8Array;
+      if (pending) {
+        value = pending;
+        pending = null;
+      } else {
+        const r = await reader.read();
+        if (r.done) {
+          this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection during the handshake" });
+          return null;
+        }
+        value = r.value;
       }
       const r = hs.push(value);
       // bytes past the handshake are counted when they pass the demuxer
@@ -237,10 +286,12 @@ export class RtmpSession {
     for (;;) {
       let full: KmpTrack | null = null;
       for (const s of this.streams.values()) {
-        const v = s.tracks.video?.track;
-        const a = s.tracks.audio?.track;
-        if (v && v.desiredSize <= 0) full = v;
-        else if (a && a.desiredSize <= 0) full = a;
+        for (const st of s.tracks.values()) {
+          if (st.track && st.track.desiredSize <= 0) {
+            full = st.track;
+            break;
+          }
+        }
         if (full) break;
       }
       if (!full || this.state !== "connected") return;
@@ -251,15 +302,11 @@ export class RtmpSession {
   /** Hands each track the frames this batch produced for it (one write per track per read). */
   private flushTracks(): void {
     for (const s of this.streams.values()) {
-      const v = s.tracks.video;
-      const a = s.tracks.audio;
-      if (v && v.pending.length) {
-        v.track.push(v.pending);
-        v.pending = [];
-      }
-      if (a && a.pending.length) {
-        a.track.push(a.pending);
-        a.pending = [];
+      for (const st of s.tracks.values()) {
+        if (st.track && st.pending.length) {
+          st.track.push(st.pending);
+          st.pending = [];
+        }
       }
     }
   }
@@ -377,7 +424,7 @@ export class RtmpSession {
     if (name !== "@setDataFrame" && name !== "onMetaData") return;
     const stream = this.streamOf(msg.msid);
     if (!stream) throw new RtmpError("RTMP_ERR_NO_STREAM", `metadata on message stream ${msg.msid} that was not created`);
-    stream.codec.onMetadata(cmd.all);
+    stream.onMetadata(cmd.all);
   }
 
   private onCommand(msg: RtmpMessage): void {
@@ -562,41 +609,74 @@ export class RtmpSession {
     const n = msg.payload.byteLength;
     stream.bytesIn.add(n, now);
     const video = msg.type === 9;
+    const media: MediaKind = video ? "video" : "audio";
     (video ? stream.bytesInVideo : stream.bytesInAudio).add(n, now);
     this.host.countFrameIn(video);
-    // codec layer first (spec §0: codec parser → live → KMP)
-    if (video) stream.codec.onVideo(msg.payload);
-    else stream.codec.onAudio(msg.payload);
-    if (!stream.publish || !stream.app) return;
-    this.lastMediaMs = now;
-    const media: MediaKind = video ? "video" : "audio";
-    let st = stream.tracks[media];
-    if (!st) st = this.createTrack(stream, media);
-    if (st.track.state === "inactive" || st.track.state === "closed") return;
-    this.inAv = true;
+    const publishing = !!(stream.publish && stream.app);
+    // every tag is parsed once; a ManyTracks multitrack message carries several
+    let tags: MediaTag[];
     try {
-      const r = st.converter.convert(msg.payload, msg.timestamp, this.createdNow);
-      if (r.kind !== "frame") return;
-      st.pending.push({ mediaInfo: r.mediaInfo, frame: r.frame });
+      tags = video ? parseVideoTags(msg.payload) : parseAudioTags(msg.payload);
     } catch (err) {
-      const reason: UnpublishReason = err instanceof CodedError && err.code === "RTMP_ERR_UNSUPPORTED_CODEC"
-        ? "unsupported_codec"
-        : err instanceof CodedError && err.code.startsWith("KMP_ERR_MEM")
-        ? "alloc_failed"
-        : "rtmp_bad_data";
-      st.track.setReason(reason);
+      if (!publishing) return; // the codec layer ignores what it cannot read
+      const st = stream.tracks.get(media);
+      st?.track?.setReason("rtmp_bad_data");
       this.kmpError = true;
       throw err;
-    } finally {
-      this.inAv = false;
+    }
+    if (publishing) this.lastMediaMs = now;
+    for (const tag of tags) {
+      // codec layer first (spec §0: codec parser → live → KMP), each multitrack track its own state
+      const codec = stream.codecFor(tag.trackId);
+      if (video) codec.onVideoTag(tag);
+      else codec.onAudioTag(tag);
+      if (!publishing) continue;
+      let st = stream.tracks.get(trackKey(media, tag.trackId));
+      if (!st) st = this.createTrack(stream, media, tag);
+      const track = st.track;
+      if (!track || track.state === "inactive" || track.state === "closed") continue;
+      this.inAv = true;
+      try {
+        const r = st.converter.convertTag(tag, msg.timestamp, this.createdNow);
+        if (r.kind === "frame") st.pending.push({ mediaInfo: r.mediaInfo, frame: r.frame });
+      } catch (err) {
+        const reason: UnpublishReason = err instanceof CodedError && err.code.startsWith("KMP_ERR_MEM") ? "alloc_failed" : "rtmp_bad_data";
+        track.setReason(reason);
+        this.kmpError = true;
+        throw err;
+      } finally {
+        this.inAv = false;
+      }
     }
   }
 
-  private createTrack(stream: RtmpStream, media: MediaKind): StreamTrack {
+  /**
+   * The first tag of a (media, multitrack id) creates its track. A codec KMP has no id for
+   * (AV1, VP9, FLAC, …) makes a track that stops alone: one log line, no publish, listed in the
+   * API as unsupported; every other track of the session goes on.
+   */
+  private createTrack(stream: RtmpStream, media: MediaKind, tag: MediaTag): StreamTrack {
     const app = stream.app!;
     const pub = stream.publish!;
+    const index = tag.trackId;
+    const key = trackKey(media, index);
+    const codec = stream.codecFor(index);
+    const converter = new TrackConverter({
+      mediaType: media,
+      timescale: app.kmp_timescale,
+      audioSyncMarginMs: app.kmp_audio_sync_margin,
+      state: codec,
+    });
+    const log = this.log.child({ stream: stream.id, track: key });
+    if (kmpCodecId(media, tag) === null) {
+      log.warn(`${media} track ${index}: codec '${codecName(tag)}' cannot be forwarded (KMP has no codec id for it); this track is not published, the others go on`);
+      const st: StreamTrack = { media, index, converter, track: null, unsupported: codecName(tag), pending: [] };
+      stream.tracks.set(key, st);
+      return st;
+    }
     const identity = {
-      inputId: `${this.tcUrl}/${pub.name}/${media}`,
+      inputId: `${this.tcUrl}/${pub.name}/${key}`,
+      multitrackId: index,
       rtmpInfoJson: rtmpInfoJson({
         app: this.appName,
         flashver: this.flashver,
@@ -610,7 +690,6 @@ export class RtmpSession {
         args: pub.args,
       }),
     };
-    const log = this.log.child({ stream: stream.id, track: media });
     const control = createTrackControl({ config: app, identity, client: this.host.control, log });
     const track: KmpTrack = new KmpTrack({
       id: this.host.nextTrackId(),
@@ -627,21 +706,15 @@ export class RtmpSession {
         queueMicrotask(() =>
           this.shutdown({
             reason: this.inAv ? "rtmp_kmp_error" : "rtmp_disconnect",
-            message: `KMP track ${media} of stream ${stream.id} failed: ${reason}`,
+            message: `KMP track ${key} of stream ${stream.id} failed: ${reason}`,
           })
         );
       },
       onClosed: () => this.host.trackClosed(track),
     });
-    const converter = new TrackConverter({
-      mediaType: media,
-      timescale: app.kmp_timescale,
-      audioSyncMarginMs: app.kmp_audio_sync_margin,
-      state: stream.codec,
-    });
-    const st: StreamTrack = { converter, track, pending: [] };
-    stream.tracks[media] = st;
-    this.host.trackOpened(track, this, stream, media);
+    const st: StreamTrack = { media, index, converter, track, unsupported: null, pending: [] };
+    stream.tracks.set(key, st);
+    this.host.trackOpened(track, this, stream, st);
     return st;
   }
 
@@ -661,14 +734,14 @@ export class RtmpSession {
 
   private endStream(stream: RtmpStream, reason: UnpublishReason): void {
     stream.publish = null;
-    for (const media of ["video", "audio"] as const) {
-      const st = stream.tracks[media];
-      if (st) {
-        stream.tracks[media] = null;
-        if (st.pending.length) st.track.push(st.pending);
-        st.pending = [];
-        st.track.end(reason); // after what was pushed: eost, then the teardown
-      }
+    // video before audio (the reference's order), then by multitrack id
+    const ordered = [...stream.tracks.values()].sort((a, b) => (a.media === b.media ? a.index - b.index : a.media === "video" ? -1 : 1));
+    stream.tracks.clear();
+    for (const st of ordered) {
+      if (!st.track) continue;
+      if (st.pending.length) st.track.push(st.pending);
+      st.pending = [];
+      st.track.end(reason); // after what was pushed: eost, then the teardown
     }
     if (stream.live && stream.app) {
       this.host.releaseName(stream.app, stream.liveName, this);
@@ -742,4 +815,11 @@ export class RtmpSession {
     } else this.conn.close();
     this.host.sessionEnded(this);
   }
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
 }

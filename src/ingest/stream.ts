@@ -1,6 +1,7 @@
 import type { ApplicationConfig } from "../config/types.ts";
 import { StreamCodecState } from "../flv/codec-state.ts";
-import { TrackConverter } from "../flv/track-converter.ts";
+import type { TrackConverter } from "../flv/track-converter.ts";
+import type { AmfValue } from "../rtmp/amf0.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { TrackWrite } from "../kmp/muxer.ts";
 import { RateMeter } from "../stats/rate-meter.ts";
@@ -10,13 +11,23 @@ export type MediaKind = "video" | "audio";
 /** Publish info recorded by the KMP layer on `publish` (spec §1.9). */
 export type PublishInfo = { name: string; args: string; type: string };
 
-/** One output track of a stream: the converter (RTMP → KMP frames) and the KMP track it feeds. */
+/**
+ * One output track of a stream: the converter (RTMP → KMP frames) and the KMP track it feeds.
+ * `index` is the Enhanced-RTMP multitrack track id (0 for every single-track publisher). A track
+ * whose codec KMP cannot carry has no KMP track: `unsupported` names the codec.
+ */
 export type StreamTrack = {
+  media: MediaKind;
+  index: number;
   converter: TrackConverter;
-  track: KmpTrack;
+  track: KmpTrack | null;
+  unsupported: string | null;
   /** Frames of the current batch, handed to the track once per socket read. */
   pending: TrackWrite[];
 };
+
+/** The key of a stream's track: `video`, `audio`, or `video/1`… for multitrack tracks ≥ 1. */
+export const trackKey = (media: MediaKind, index: number): string => (index === 0 ? media : `${media}/${index}`);
 
 /**
  * One message stream created by `createStream`: its codec state, its publish info and up to two
@@ -34,12 +45,34 @@ export class RtmpStream {
   publishing = false;
   /** The published name without its `?args`. */
   name = "";
-  readonly tracks: { video: StreamTrack | null; audio: StreamTrack | null } = { video: null, audio: null };
+  /** By `trackKey`, in the order they appeared. */
+  readonly tracks = new Map<string, StreamTrack>();
+  /** Codec state of multitrack tracks ≥ 1 (track 0 uses `codec`); each gets its own metadata. */
+  private readonly trackCodecs = new Map<number, StreamCodecState>();
+  private lastMetadata: AmfValue[] | null = null;
   readonly bytesIn: RateMeter;
   readonly bytesInAudio: RateMeter;
   readonly bytesInVideo: RateMeter;
   readonly createdMs: number;
   app: ApplicationConfig | null = null;
+
+  codecFor(index: number): StreamCodecState {
+    if (index === 0) return this.codec;
+    let c = this.trackCodecs.get(index);
+    if (!c) {
+      c = new StreamCodecState();
+      if (this.lastMetadata) c.onMetadata(this.lastMetadata, index);
+      this.trackCodecs.set(index, c);
+    }
+    return c;
+  }
+
+  /** `onMetaData` for every track: the top level for track 0, the track-id info maps for the others. */
+  onMetadata(values: AmfValue[]): void {
+    this.lastMetadata = values;
+    this.codec.onMetadata(values);
+    for (const [index, c] of this.trackCodecs) c.onMetadata(values, index);
+  }
 
   constructor(id: number, nowMs: number) {
     this.id = id;

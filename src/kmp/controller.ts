@@ -40,8 +40,10 @@ export type UnpublishReason =
 
 /** Identity of a track as the control events describe it (built once per track, spec §6.3). */
 export type TrackIdentity = {
-  /** `tc_url + "/" + name + "/" + ("video"|"audio")` */
+  /** `tc_url + "/" + name + "/" + ("video"|"audio")`, plus `"/" + id` for a multitrack track id ≥ 1 */
   inputId: string;
+  /** The Enhanced-RTMP multitrack track id (0 or absent for single-track publishers). */
+  multitrackId?: number;
   /** The pre-rendered `"input_type":"rtmp","rtmp":{...}` fragment, compact JSON, keys in reference order. */
   rtmpInfoJson: string;
 };

@@ -4,12 +4,12 @@ import { Metrics } from "../stats/metrics.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
 import { RtmpSession, type SessionHost } from "../ingest/session.ts";
-import type { MediaKind, RtmpStream } from "../ingest/stream.ts";
+import type { MediaKind, RtmpStream, StreamTrack } from "../ingest/stream.ts";
 import type { HttpServer, Listener, Runtime } from "../runtime/types.ts";
 import { RateMeter } from "../stats/rate-meter.ts";
 
 /** A KMP track as the kmp-out API lists it. */
-export type TrackEntry = { track: KmpTrack; session: RtmpSession; stream: RtmpStream; media: MediaKind };
+export type TrackEntry = { track: KmpTrack; session: RtmpSession; stream: RtmpStream; media: MediaKind; streamTrack: StreamTrack };
 
 /** Per `server{}` block: its config and the sessions of each application. */
 export type ServerState = {
@@ -76,7 +76,7 @@ export class IngestServer implements SessionHost {
         const listener = await this.runtime.listen({ hostname: l.hostname, port: l.port });
         this.listeners.push(listener);
         this.log.notice(`rtmp listening on ${fmtAddr(listener.addr.hostname, listener.addr.port)}`);
-        void this.acceptLoop(listener, state);
+        void this.acceptLoop(listener, state, l.proxy_protocol);
       }
     }
   }
@@ -86,14 +86,14 @@ export class IngestServer implements SessionHost {
     return this.listeners.map((l) => l.addr);
   }
 
-  private async acceptLoop(listener: Listener, state: ServerState): Promise<void> {
+  private async acceptLoop(listener: Listener, state: ServerState, proxy: boolean): Promise<void> {
     try {
       for await (const conn of listener) {
         this.naccepted++;
         try {
           conn.setNoDelay(true);
         } catch { /* not all sockets support it */ }
-        const session = new RtmpSession(this, conn, state.config);
+        const session = new RtmpSession(this, conn, state.config, { proxyProtocol: proxy });
         this.sessions.add(session);
         this.sessionServer.set(session, state);
         const p = session.run().catch((err) => this.log.error(`session ${session.connection} crashed: ${err}`));
@@ -170,8 +170,8 @@ export class IngestServer implements SessionHost {
     const names = this.sessionServer.get(session)?.names.get(app);
     if (names && names.get(name) === session) names.delete(name);
   }
-  trackOpened(track: KmpTrack, session: RtmpSession, stream: RtmpStream, media: MediaKind): void {
-    this.tracks.set(track.id, { track, session, stream, media });
+  trackOpened(track: KmpTrack, session: RtmpSession, stream: RtmpStream, streamTrack: StreamTrack): void {
+    this.tracks.set(track.id, { track, session, stream, media: streamTrack.media, streamTrack });
   }
   trackClosed(track: KmpTrack): void {
     this.closedTracks.frames += track.sentFrames;

@@ -84,7 +84,8 @@ export class Controller {
         if (m.publish === "error") return ok({ code: "error", message: "publish refused" });
         const mi = body.media_info as { media_type?: string } | undefined;
         const rtmp = body.rtmp as { name?: string } | undefined;
-        const trackId = mi?.media_type === "audio" ? "a1" : "v1";
+        const k = typeof body.multitrack_id === "number" ? body.multitrack_id + 1 : 1;
+        const trackId = mi?.media_type === "audio" ? `a${k}` : `v${k}`;
         const upstreams = m.publish === "no_upstreams" ? [] : [{ url: this.kmpUrl, id: "u1", ...(m.publishExtra ?? {}) }, ...(m.replicas ?? [])];
         const channel = m.channelId ?? channelIdFor(rtmp?.name ?? "");
         return ok({ code: "ok", channel_id: channel, track_id: trackId, upstreams });

@@ -7,6 +7,7 @@ import { fromHex } from "../../src/bytes/bytes.ts";
 import { readFlv } from "../../src/flv/reader.ts";
 import { requireTool, run } from "../helpers/proc.ts";
 import { parseAsc } from "../../src/codec/aac.ts";
+import { parseAc3Frame } from "../../src/codec/ac3.ts";
 import { parseAvcConfig } from "../../src/codec/avc.ts";
 import { hasCaptions } from "../../src/codec/captions.ts";
 import { toRational } from "../../src/codec/frame-rate.ts";
@@ -79,4 +80,28 @@ test("H.264 from a real encoder: the SPS crop in the units of 4:2:0, 4:2:2, 4:4:
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("AC-3 / E-AC-3 from a real encoder: rate from fscod, channels and layout from acmod + lfeon", async () => {
+  await requireTool("ffmpeg");
+  const dir = mkdtempSync(join(tmpdir(), "ac3-"));
+  const cases = [
+    { codec: "ac3", layout: "5.1(side)", rate: 44100, want: { sampleRate: 44100, channels: 6, channelLayout: 0x60fn } },
+    { codec: "ac3", layout: "stereo", rate: 48000, want: { sampleRate: 48000, channels: 2, channelLayout: 0x3n } },
+    { codec: "ac3", layout: "mono", rate: 32000, want: { sampleRate: 32000, channels: 1, channelLayout: 0x4n } },
+    { codec: "eac3", layout: "5.1(side)", rate: 48000, want: { sampleRate: 48000, channels: 6, channelLayout: 0x60fn } },
+    { codec: "eac3", layout: "stereo", rate: 44100, want: { sampleRate: 44100, channels: 2, channelLayout: 0x3n } },
+  ];
+  try {
+    for (const [i, c] of cases.entries()) {
+      const out = join(dir, `${i}.${c.codec}`);
+      const r = await run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `sine=frequency=440:sample_rate=${c.rate}:duration=0.2`,
+        "-af", `aformat=channel_layouts=${c.layout}`, "-c:a", c.codec, "-f", c.codec, out]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(parseAc3Frame(new Uint8Array(readFileSync(out))), c.want, `${c.codec} ${c.layout} ${c.rate}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(parseAc3Frame(fromHex("0b 78 00 00 00 00 00 00")), null, "not a sync word");
 });

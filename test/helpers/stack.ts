@@ -23,6 +23,8 @@ export type Stack = {
 
 export async function startStack(opts: {
   appDirectives?: string;
+  /** Flags after the listen address (e.g. `proxy_protocol`). */
+  listenDirectives?: string;
   serverDirectives?: string;
   mode?: ControllerMode;
   receiver?: Omit<KmpReceiverOptions, "runtime">;
@@ -36,7 +38,7 @@ export async function startStack(opts: {
   const conf = `
 rtmp {
   server {
-    listen 127.0.0.1:0;
+    listen 127.0.0.1:0 ${opts.listenDirectives ?? ""};
     ${opts.serverDirectives ?? ""}
     application live {
       live on;
