@@ -1,3 +1,4 @@
+import { boundedRequest, HTTP_LIMITS } from "./http-limits.ts";
 import { ConnQueue } from "./conn-queue.ts";
 import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime } from "./types.ts";
 
@@ -28,7 +29,7 @@ type SocketHandler = {
 type BunNs = {
   listen(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: SocketHandler }): { port: number; hostname: string; stop(force?: boolean): void };
   connect(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: SocketHandler; data?: BunTcpConn }): Promise<BunSocket>;
-  serve(o: { hostname: string; port: number; fetch(req: Request, server: { requestIP(r: Request): { address: string; port: number } | null }): Response | Promise<Response> }): {
+  serve(o: { hostname: string; port: number; maxRequestBodySize?: number; fetch(req: Request, server: { requestIP(r: Request): { address: string; port: number } | null }): Response | Promise<Response> }): {
     port: number;
     hostname: string;
     stop(force?: boolean): Promise<void> | void;
@@ -249,9 +250,11 @@ export function bunRuntime(): Runtime {
       const server = B.serve({
         hostname: o.hostname,
         port: o.port,
-        fetch: (req, srv) => {
+        maxRequestBodySize: HTTP_LIMITS.maxBodyBytes,
+        fetch: async (req, srv) => {
           const ip = srv.requestIP(req);
-          return h(req, { remoteAddr: { hostname: plain(ip?.address ?? ""), port: ip?.port ?? 0 } });
+          const r = await boundedRequest(req);
+          return r instanceof Response ? r : h(r, { remoteAddr: { hostname: plain(ip?.address ?? ""), port: ip?.port ?? 0 } });
         },
       });
       return Promise.resolve({

@@ -1,3 +1,4 @@
+import { boundedRequest } from "./http-limits.ts";
 import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime } from "./types.ts";
 
 /** The slice of the Deno namespace this adapter uses (typed locally so tsc needs no Deno types). */
@@ -176,7 +177,10 @@ export function denoRuntime(): Runtime {
                 await server.shutdown();
               },
             }),
-        }, (req, info) => handler(req, { remoteAddr: addr(info.remoteAddr) }));
+        }, async (req, info) => {
+          const r = await boundedRequest(req);
+          return r instanceof Response ? r : handler(r, { remoteAddr: addr(info.remoteAddr) });
+        });
       }),
     onSignal: (sig, fn) => D.addSignalListener(sig, fn),
     exit: (code) => D.exit(code),

@@ -1,6 +1,7 @@
 import * as net from "node:net";
 import * as http from "node:http";
 import { ConnQueue } from "./conn-queue.ts";
+import { HTTP_LIMITS } from "./http-limits.ts";
 import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime } from "./types.ts";
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`; IPv6 stays without brackets. */
@@ -161,6 +162,12 @@ export function nodeConnect(opts: ConnectOptions): Promise<Conn> {
   });
 }
 
+function refuse(res: http.ServerResponse, max: number): void {
+  res.writeHead(413, { "content-type": "application/json", connection: "close" });
+  res.end(JSON.stringify({ code: 413, message: `request body exceeds the limit of ${max} bytes` }));
+  res.socket?.destroySoon?.();
+}
+
 /** node:http with a minimal web Request/Response bridge. */
 export function nodeServeHttp(opts: ListenOptions, handler: FetchHandler): Promise<HttpServer> {
   return new Promise((resolve, reject) => {
@@ -176,8 +183,17 @@ export function nodeServeHttp(opts: ListenOptions, handler: FetchHandler): Promi
         const hasBody = req.method !== "GET" && req.method !== "HEAD";
         let body: Uint8Array | undefined;
         if (hasBody) {
+          // bounded: past the limit nothing more is read or kept (413), and the whole request
+          // must arrive within node:http's requestTimeout (408)
+          const max = HTTP_LIMITS.maxBodyBytes;
+          if (Number(req.headers["content-length"] ?? 0) > max) return refuse(res, max);
           const chunks: Buffer[] = [];
-          for await (const c of req) chunks.push(c as Buffer);
+          let n = 0;
+          for await (const c of req) {
+            n += (c as Buffer).length;
+            if (n > max) return refuse(res, max);
+            chunks.push(c as Buffer);
+          }
           body = new Uint8Array(Buffer.concat(chunks));
         }
         const request = new Request(url, { method: req.method, headers, body: body as unknown as BodyInit | undefined });
@@ -204,6 +220,10 @@ export function nodeServeHttp(opts: ListenOptions, handler: FetchHandler): Promi
         res.end(String(err));
       }
     });
+    server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
+    server.requestTimeout = HTTP_LIMITS.headersTimeoutMs + HTTP_LIMITS.bodyTimeoutMs;
+    server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
+    server.requestTimeout = HTTP_LIMITS.headersTimeoutMs + HTTP_LIMITS.bodyTimeoutMs;
     server.once("error", reject);
     server.listen({ host: opts.hostname, port: opts.port }, () => {
       server.off("error", reject);

@@ -113,3 +113,37 @@ test("a read-only API refuses writes with 403 and changes nothing", { timeout: 2
     await stack.close();
   }
 });
+
+test("bounded HTTP input: a body over the limit gets 413 (declared or chunked), the API keeps serving", { timeout: 40_000 }, async () => {
+  const stack = await startStack({ api: { write: true } });
+  const net = await import("node:net");
+  const port = Number(new URL(stack.apiUrl).port);
+  /** A raw HTTP/1.1 exchange: what the server answered (status line), read until it closes or 15 s. */
+  const raw = (head: string, body: Uint8Array | null, pauseMs = 0) =>
+    new Promise<string>((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      let got = "";
+      const done = () => resolve(got.split("\r\n")[0]);
+      const t = setTimeout(() => (s.destroy(), done()), 15_000);
+      s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+      s.on("close", () => (clearTimeout(t), done()));
+      s.on("error", () => {});
+      s.write(head);
+      if (body) setTimeout(() => s.write(body), pauseMs);
+    });
+  try {
+    const big = new Uint8Array(1024 * 1024).fill(0x61);
+    const path = "/kmp_out_api/tracks/1/upstreams";
+    const declared = await raw(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\n\r\n`, big);
+    assert.match(declared, /^HTTP\/1\.1 413/, `declared length: ${declared}`);
+    const chunked = await raw(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      new Uint8Array([...new TextEncoder().encode(`${big.length.toString(16)}\r\n`), ...big, ...new TextEncoder().encode("\r\n0\r\n\r\n")]));
+    assert.match(chunked, /^HTTP\/1\.1 413/, `chunked: ${chunked}`);
+    // the API still answers
+    const r = await fetch(`${stack.apiUrl}/rtmp_kmp_api/`);
+    assert.equal(r.status, 200);
+    await r.body?.cancel();
+  } finally {
+    await stack.close();
+  }
+});
