@@ -36,7 +36,7 @@ export function parseListen(value: string, flags: string[], d: RawDirective): Li
   if (!/^\d+$/.test(portText) || port > 65535) {
     throw new ConfigError("CONFIG_ERR_INVALID_VALUE", `invalid listen address "${value}"`, where(d));
   }
-  return { hostname, port, proxy_protocol: flags.includes("proxy_protocol") };
+  return { hostname, port, proxy_protocol: flags.includes("proxy_protocol"), ssl: flags.includes("ssl") };
 }
 
 /** Interprets one directive's arguments by its kind. */
@@ -256,8 +256,13 @@ export function buildConfig(
         max_message: get("max_message"),
         type3_ext_ts: get("type3_ext_ts"),
         busy: get("busy"),
+        ssl_certificate: get("ssl_certificate"),
+        ssl_certificate_key: get("ssl_certificate_key"),
         applications,
       } as unknown as ServerConfig;
+      if (server.listen.some((l) => l.ssl) && (!server.ssl_certificate || !server.ssl_certificate_key)) {
+        throw new ConfigError("CONFIG_ERR_NO_CERTIFICATE", "listen … ssl needs ssl_certificate and ssl_certificate_key", { file: rs.file, line: rs.line, directive: "listen" });
+      }
       servers.push(validated(ServerSchema, server, rs.file, rs.line, "server"));
     }
   }

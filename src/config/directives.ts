@@ -48,7 +48,9 @@ export const DIRECTIVES: DirectiveSpec[] = [
   { name: "kmp_republish_interval", levels: ALL, kind: "msec", def: 1_000, meaning: "minimum time between republish requests of an upstream" },
   { name: "kmp_max_republishes", levels: ALL, kind: "num", def: 15, meaning: "delayed republishes in a row before an upstream is given up" },
   // RTMP core / live / access (spec §8.2)
-  { name: "listen", levels: ["server"], kind: "listen", def: null, meaning: "RTMP listen address (`port`, `ip:port`, `[ipv6]:port`; flag `proxy_protocol`)" },
+  { name: "listen", levels: ["server"], kind: "listen", def: null, meaning: "RTMP listen address (`port`, `ip:port`, `[ipv6]:port`; flags `proxy_protocol`, `ssl`)" },
+  { name: "ssl_certificate", levels: RS, kind: "url", def: null, meaning: "PEM certificate (chain) file for `listen … ssl` (RTMPS)" },
+  { name: "ssl_certificate_key", levels: RS, kind: "url", def: null, meaning: "PEM private key file for `listen … ssl`" },
   { name: "timeout", levels: RS, kind: "msec", def: 60_000, meaning: "handshake / send inactivity timeout" },
   { name: "ping", levels: RS, kind: "msec", def: 60_000, meaning: "server ping interval (0 = off)" },
   { name: "ping_timeout", levels: RS, kind: "msec", def: 30_000, meaning: "wait for a ping response" },

@@ -51,7 +51,8 @@ export type ApplicationConfig = TrackConfig & {
   type3_ext_ts: Type3ExtTs; // auto
 };
 
-export type ListenConfig = { hostname: string; port: number; proxy_protocol: boolean };
+/** `ssl`: RTMPS on this address (TLS terminated in-process with the server's certificate). */
+export type ListenConfig = { hostname: string; port: number; proxy_protocol: boolean; ssl?: boolean };
 
 export type ServerConfig = {
   listen: ListenConfig[];
@@ -65,6 +66,9 @@ export type ServerConfig = {
   max_message: number; // bytes, 1048576
   type3_ext_ts: Type3ExtTs;
   busy: boolean;
+  /** PEM files for `listen … ssl` (nginx's names). */
+  ssl_certificate: string | null;
+  ssl_certificate_key: string | null;
   applications: ApplicationConfig[];
 };
 

@@ -27,7 +27,7 @@ type SocketHandler = {
   connectError?(s: BunSocket, err: Error): void;
 };
 type BunNs = {
-  listen(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: SocketHandler }): { port: number; hostname: string; stop(force?: boolean): void };
+  listen(o: { hostname: string; port: number; allowHalfOpen: boolean; tls?: { cert: string; key: string }; socket: SocketHandler }): { port: number; hostname: string; stop(force?: boolean): void };
   connect(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: SocketHandler; data?: BunTcpConn }): Promise<BunSocket>;
   serve(o: { hostname: string; port: number; maxRequestBodySize?: number; fetch(req: Request, server: { requestIP(r: Request): { address: string; port: number } | null }): Response | Promise<Response> }): {
     port: number;
@@ -191,6 +191,7 @@ class BunTcpListener implements Listener {
       hostname: o.hostname,
       port: o.port,
       allowHalfOpen: true,
+      ...(o.tls ? { tls: { cert: o.tls.cert, key: o.tls.key } } : {}),
       socket: {
         ...handler,
         open(s) {

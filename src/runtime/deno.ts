@@ -14,6 +14,7 @@ type DenoConn = {
 type DenoListener = AsyncIterable<DenoConn> & { addr: { hostname: string; port: number }; close(): void; accept(): Promise<DenoConn> };
 type DenoNs = {
   listen(o: { hostname: string; port: number; transport: "tcp" }): DenoListener;
+  listenTls(o: { hostname: string; port: number; cert: string; key: string }): DenoListener;
   connect(o: { hostname: string; port: number; transport: "tcp"; signal?: AbortSignal }): Promise<DenoConn>;
   serve(o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, h: (req: Request, info: { remoteAddr: { hostname: string; port: number } }) => Response | Promise<Response>): {
     addr: { hostname: string; port: number };
@@ -163,7 +164,8 @@ class DenoTcpListener implements Listener {
 export function denoRuntime(): Runtime {
   return {
     name: "deno",
-    listen: (o: ListenOptions) => Promise.resolve(new DenoTcpListener(D.listen({ hostname: o.hostname, port: o.port, transport: "tcp" }))),
+    listen: (o: ListenOptions) =>
+      Promise.resolve(new DenoTcpListener(o.tls ? D.listenTls({ hostname: o.hostname, port: o.port, cert: o.tls.cert, key: o.tls.key }) : D.listen({ hostname: o.hostname, port: o.port, transport: "tcp" }))),
     connect: async (o: ConnectOptions) => new DenoTcpConn(await D.connect({ hostname: o.hostname, port: o.port, transport: "tcp", signal: o.signal })),
     serveHttp: (o: ListenOptions, handler: FetchHandler): Promise<HttpServer> =>
       new Promise((resolve) => {

@@ -1,4 +1,5 @@
 import * as net from "node:net";
+import * as tls from "node:tls";
 import * as http from "node:http";
 import { ConnQueue } from "./conn-queue.ts";
 import { HTTP_LIMITS } from "./http-limits.ts";
@@ -115,7 +116,9 @@ class NodeListener implements Listener {
     this.server = server;
     const a = server.address() as net.AddressInfo;
     this.addr = { hostname: plainIp(a.address), port: a.port };
-    server.on("connection", (socket) => this.conns.push(new NodeConn(socket)));
+    // a TLS server hands over its sockets once the TLS handshake is done
+    server.on(server instanceof tls.Server ? "secureConnection" : "connection", (socket: net.Socket) => this.conns.push(new NodeConn(socket)));
+    if (server instanceof tls.Server) server.on("tlsClientError", () => {}); // a failed TLS handshake only loses that client
     server.on("close", () => this.conns.end());
   }
 
@@ -131,7 +134,9 @@ class NodeListener implements Listener {
 
 export function nodeListen(opts: ListenOptions): Promise<Listener> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    const server = opts.tls
+      ? tls.createServer({ allowHalfOpen: true, noDelay: true, cert: opts.tls.cert, key: opts.tls.key })
+      : net.createServer({ allowHalfOpen: true, noDelay: true });
     server.once("error", reject);
     server.listen({ host: opts.hostname, port: opts.port }, () => {
       server.off("error", reject);

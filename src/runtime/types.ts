@@ -27,7 +27,8 @@ export interface Listener extends AsyncIterable<Conn> {
   close(): void;
 }
 
-export type ListenOptions = { hostname: string; port: number };
+/** `tls`: serve TLS on this listener (PEM certificate chain and private key). */
+export type ListenOptions = { hostname: string; port: number; tls?: { cert: string; key: string } };
 export type ConnectOptions = { hostname: string; port: number; signal?: AbortSignal };
 
 /** A running HTTP server (Deno.serve / Bun.serve / node:http). */

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { ApplicationConfig, Config, ServerConfig } from "../config/types.ts";
 import { ControlClient } from "../control/client.ts";
 import { Metrics } from "../stats/metrics.ts";
@@ -73,9 +74,13 @@ export class IngestServer implements SessionHost {
   async start(): Promise<void> {
     for (const state of this.servers) {
       for (const l of state.config.listen) {
-        const listener = await this.runtime.listen({ hostname: l.hostname, port: l.port });
+        const c = state.config;
+        const tls = l.ssl && c.ssl_certificate && c.ssl_certificate_key
+          ? { cert: readFileSync(c.ssl_certificate, "utf8"), key: readFileSync(c.ssl_certificate_key, "utf8") }
+          : undefined;
+        const listener = await this.runtime.listen({ hostname: l.hostname, port: l.port, tls });
         this.listeners.push(listener);
-        this.log.notice(`rtmp listening on ${fmtAddr(listener.addr.hostname, listener.addr.port)}`);
+        this.log.notice(`${tls ? "rtmps" : "rtmp"} listening on ${fmtAddr(listener.addr.hostname, listener.addr.port)}${l.proxy_protocol ? " (PROXY protocol)" : ""}`);
         void this.acceptLoop(listener, state, l.proxy_protocol);
       }
     }

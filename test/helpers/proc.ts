@@ -58,6 +58,6 @@ export async function have(cmd: string, versionFlag = cmd.startsWith("gst-") ? "
 }
 
 /** Fails (never skips) when a tool the test needs is missing: `.ci/run` installs it. */
-export async function requireTool(cmd: string): Promise<void> {
-  if (!(await have(cmd))) throw new Error(`'${cmd}' is not installed (apt-get install ${cmd.startsWith("gst-") ? "gstreamer1.0-tools" : cmd})`);
+export async function requireTool(cmd: string, versionFlag?: string): Promise<void> {
+  if (!(await have(cmd, versionFlag))) throw new Error(`'${cmd}' is not installed (apt-get install ${cmd.startsWith("gst-") ? "gstreamer1.0-tools" : cmd})`);
 }
