@@ -12,7 +12,7 @@ test("every fixture nginx.conf loads unchanged", () => {
     const file = join(SCENARIOS, s, "nginx.conf");
     const cfg = parseNginxConf(readFileSync(file, "utf8"), file);
     const server = cfg.servers[0];
-    assert.deepEqual(server.listen, [{ hostname: "127.0.0.1", port: 19350, proxy_protocol: false }], s);
+    assert.deepEqual(server.listen, [{ hostname: "127.0.0.1", port: 19350, proxy_protocol: false, ssl: false }], s);
     const app = server.applications[0];
     assert.equal(app.name, "live");
     assert.equal(app.kmp_ctrl_publish_url, "http://127.0.0.1:18100/publish");
