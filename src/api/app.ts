@@ -99,6 +99,11 @@ export function kmpOutApi(server: IngestServer, write: boolean): Hono {
 export function apiApp(server: IngestServer, locations: ApiLocation[]): Hono {
   const app = new Hono({ strict: false });
   app.get("/metrics", (c) => c.body(renderMetrics(server), 200, { "Content-Type": "text/plain; version=0.0.4" }));
+  // for load balancers (HAProxy `option httpchk GET /healthz`): 200 while RTMP is accepted, 503 once stopping
+  app.get("/healthz", (c) =>
+    server.accepting
+      ? json(c, { status: "ok", sessions: server.sessions.size, tracks: server.tracks.size })
+      : c.json({ status: "stopping" }, 503));
   for (const loc of locations) {
     const prefix = loc.prefix.replace(/\/+$/, "") || "/";
     const sub = loc.kind === "rtmp_kmp_api" ? rtmpKmpApi(server, loc.write) : kmpOutApi(server, loc.write);

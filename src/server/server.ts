@@ -110,6 +110,11 @@ export class IngestServer implements SessionHost {
     }
   }
 
+  /** RTMP listeners are open (false once a stop began): what `GET /healthz` reports. */
+  get accepting(): boolean {
+    return this.listeners.length > 0;
+  }
+
   /** Stops accepting new connections. */
   stopAccepting(): void {
     for (const l of this.listeners) {

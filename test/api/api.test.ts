@@ -114,7 +114,7 @@ test("a read-only API refuses writes with 403 and changes nothing", { timeout: 2
   }
 });
 
-test("bounded HTTP input: a body over the limit gets 413 (declared or chunked), the API keeps serving", { timeout: 40_000 }, async () => {
+test("bounded HTTP input: a body over the limit gets 413 (declared or chunked), the API keeps serving; /healthz for balancers", { timeout: 40_000 }, async () => {
   const stack = await startStack({ api: { write: true } });
   const net = await import("node:net");
   const port = Number(new URL(stack.apiUrl).port);
@@ -139,10 +139,17 @@ test("bounded HTTP input: a body over the limit gets 413 (declared or chunked), 
     const chunked = await raw(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
       new Uint8Array([...new TextEncoder().encode(`${big.length.toString(16)}\r\n`), ...big, ...new TextEncoder().encode("\r\n0\r\n\r\n")]));
     assert.match(chunked, /^HTTP\/1\.1 413/, `chunked: ${chunked}`);
-    // the API still answers
+    // the API still answers, and the health check says so; once the server stops, it does not
     const r = await fetch(`${stack.apiUrl}/rtmp_kmp_api/`);
     assert.equal(r.status, 200);
     await r.body?.cancel();
+    const h = await fetch(`${stack.apiUrl}/healthz`);
+    assert.equal(h.status, 200);
+    assert.equal((await h.json()).status, "ok");
+    stack.server.stopAccepting();
+    const h2 = await fetch(`${stack.apiUrl}/healthz`);
+    assert.equal(h2.status, 503);
+    await h2.body?.cancel();
   } finally {
     await stack.close();
   }
