@@ -27,23 +27,28 @@ export function batchBytes(writes: TrackWrite[]): number {
  * The frames of a batch in, their KMP packets out (kmp.md §4-5): one header allocation per batch,
  * none per frame. Both queues count packet bytes.
  */
+/** The packets of one batch (what KmpMuxer enqueues; also the track's synchronous fast path). */
+export function muxBatch(writes: TrackWrite[]): KmpPackets {
+  const headers = new Uint8Array(FRAME_HEADER_SIZE * writes.length);
+  const view = new DataView(headers.buffer);
+  const minf: (Uint8Array | null)[] = new Array(writes.length);
+  let bytes = 0;
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i];
+    const mi = w.mediaInfo ? encodeMediaInfo(w.mediaInfo) : null;
+    minf[i] = mi;
+    writeFrameHeader(view, i * FRAME_HEADER_SIZE, w.frame);
+    bytes += FRAME_HEADER_SIZE + w.frame.data.byteLength + (mi ? mi.byteLength : 0);
+  }
+  return { writes, minf, headers, bytes };
+}
+
 export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
   constructor(queueBytes = 64 * 1024) {
     super(
       {
         transform(writes, c) {
-          const headers = new Uint8Array(FRAME_HEADER_SIZE * writes.length);
-          const view = new DataView(headers.buffer);
-          const minf: (Uint8Array | null)[] = new Array(writes.length);
-          let bytes = 0;
-          for (let i = 0; i < writes.length; i++) {
-            const w = writes[i];
-            const mi = w.mediaInfo ? encodeMediaInfo(w.mediaInfo) : null;
-            minf[i] = mi;
-            writeFrameHeader(view, i * FRAME_HEADER_SIZE, w.frame);
-            bytes += FRAME_HEADER_SIZE + w.frame.data.byteLength + (mi ? mi.byteLength : 0);
-          }
-          c.enqueue({ writes, minf, headers, bytes });
+          c.enqueue(muxBatch(writes));
         },
       },
       { highWaterMark: queueBytes, size: batchBytes },

@@ -8,7 +8,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { Metrics } from "../stats/metrics.ts";
 import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER } from "./byte-log.ts";
-import { KmpMuxer, type KmpPackets, type TrackWrite } from "./muxer.ts";
+import { KmpMuxer, muxBatch, type KmpPackets, type TrackWrite } from "./muxer.ts";
 import { encodeFrameHeader, encodeMediaInfo, EOST, FRAME_HEADER_SIZE } from "./packets.ts";
 import type { KmpFrame, MediaInfo } from "../media/types.ts";
 import { KmpUpstream, type UpstreamHost, type UpstreamStats } from "./upstream.ts";
@@ -132,7 +132,16 @@ export class KmpTrack implements UpstreamHost {
     // and the session stops reading the socket.
     const muxer = new KmpMuxer();
     const sink = new WritableStream<KmpPackets>(
-      { write: (p) => this.appendPackets(p) },
+      {
+        write: (p) => {
+          const waiting = this.appendPackets(p);
+          if (!waiting) {
+            this.queued--;
+            return;
+          }
+          return waiting.then(() => void this.queued--);
+        },
+      },
       { highWaterMark: Math.max(1, Math.floor((this.log.memLimit * o.config.kmp_mem_low_watermark) / 100)), size: (p) => p.bytes },
     );
     this.drained = muxer.readable.pipeTo(sink).catch(() => {});
@@ -160,10 +169,26 @@ export class KmpTrack implements UpstreamHost {
 
   // ---- input: the session's batches → KmpMuxer → this track's log (the sink) -----------------
 
-  /** The frames of one socket read (in order); resolves when the log took them. */
+  /**
+   * The frames of one socket read (in order). While nothing waits in the input streams and the
+   * track has room, the batch is muxed and appended at once (no stream hop, no promise); else it
+   * queues behind the others in the streams, which apply the backpressure.
+   */
   push(writes: TrackWrite[]): void {
+    if (this.queued === 0 && !this.inputClosing && !this.congested) {
+      let next = writes.length;
+      try {
+        next = this.appendUntilCongested(muxBatch(writes), 0);
+      } catch { /* the track already failed (alloc_failed) and closes the session */ }
+      if (next === writes.length) return;
+      writes = writes.slice(next); // congested mid-batch: the rest queues, and everything after it
+    }
+    this.queued++;
     this.input.write(writes).catch(() => {}); // a failed write already failed the track
   }
+
+  /** Batches handed to the input streams and not yet in the log. */
+  private queued = 0;
 
   /** Room left in the input queues (bytes); ≤ 0 means wait for `ready`. */
   get desiredSize(): number {
@@ -196,13 +221,20 @@ export class KmpTrack implements UpstreamHost {
    * No promise is made unless it has to wait.
    */
   private appendPackets(p: KmpPackets, from = 0): Promise<void> | undefined {
+    const next = this.appendUntilCongested(p, from);
+    if (next === p.writes.length) return undefined;
+    return this.whenDrained().then(() => this.appendPackets(p, next));
+  }
+
+  /** Appends writes from `from` on until the track is congested; returns where it stopped. */
+  private appendUntilCongested(p: KmpPackets, from: number): number {
     for (let i = from; i < p.writes.length; i++) {
-      if (this.congested) return this.whenDrained().then(() => this.appendPackets(p, i));
+      if (this.congested) return i;
       const w = p.writes[i];
       if (w.mediaInfo) this.writeMediaInfo(w.mediaInfo, p.minf[i]!);
       this.writeFrame(w.frame, p.headers.subarray(i * FRAME_HEADER_SIZE, (i + 1) * FRAME_HEADER_SIZE));
     }
-    return undefined;
+    return p.writes.length;
   }
 
   /** A `minf` precedes the next frame (first frame, or after a sequence header). */
