@@ -277,7 +277,9 @@ export class KmpUpstream {
       return;
     }
     if (ack.frameId > this.ackedFrameId) {
-      const r = this.walk(this.ackedFrameId, ack.frameId, this.sentOffset);
+      // bounded by what was handed to the socket: its write may complete after the receiver
+      // already read the bytes and acked them (Deno resolves writes later than Node)
+      const r = this.walk(this.ackedFrameId, ack.frameId, this.queuedOffset);
       if (!r) {
         this.unrecoverable = true;
         this.fail(new KmpError("KMP_ERR_OVER_ACK", `ack of frame ${ack.frameId} is beyond what was sent (acked ${this.ackedFrameId})`));
