@@ -11,30 +11,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRuntime } from "../src/runtime/detect.ts";
-import type { Conn, Runtime } from "../src/runtime/types.ts";
+import type { Conn } from "../src/runtime/types.ts";
+import { idleClient } from "../test/helpers/raw-client.ts";
 import { freePort, rssKb, serverCmd, sleep, waitForPort } from "./proc.ts";
 
 const [serverRuntime = "node", nArg = "1000"] = process.argv.slice(2);
 const N = Number(nArg);
-
-async function handshaken(rt: Runtime, port: number): Promise<Conn> {
-  const conn = await rt.connect({ hostname: "127.0.0.1", port });
-  const w = conn.writable.getWriter();
-  const r = conn.readable.getReader();
-  const c0c1 = new Uint8Array(1537);
-  c0c1[0] = 3;
-  await w.write(c0c1);
-  let got = 0;
-  while (got < 3073) {
-    const x = await r.read();
-    if (x.done) throw new Error("closed during the handshake");
-    got += x.value.byteLength;
-  }
-  await w.write(new Uint8Array(1536)); // C2
-  w.releaseLock();
-  r.releaseLock();
-  return conn;
-}
 
 async function main() {
   const rt = await getRuntime();
@@ -59,7 +41,7 @@ events { worker_connections ${N + 100}; } ${rtmp}`);
     const before = rssKb(child.pid!);
     const conns: Conn[] = [];
     for (let i = 0; i < N; i += 50) {
-      const batch = await Promise.all(Array.from({ length: Math.min(50, N - i) }, () => handshaken(rt, port)));
+      const batch = await Promise.all(Array.from({ length: Math.min(50, N - i) }, () => idleClient(rt, port).then((c) => c.conn)));
       conns.push(...batch);
     }
     await sleep(3000);

@@ -137,7 +137,14 @@ export class StreamCodecState {
         }
       } else if (tag.codecId === HVC1 || tag.codecId === HEV1) {
         const cfg = parseHevcConfig(tag.data);
-        if (cfg) this.nalLengthSize = cfg.nalLengthSize;
+        if (cfg) {
+          this.nalLengthSize = cfg.nalLengthSize;
+          if (cfg.width || cfg.height) {
+            this.width = cfg.width;
+            this.height = cfg.height;
+            this.sizeFromSps = true;
+          }
+        }
       }
       return;
     }

@@ -8,7 +8,10 @@ import { readFlv } from "../../src/flv/reader.ts";
 import { requireTool, run } from "../helpers/proc.ts";
 import { parseAsc } from "../../src/codec/aac.ts";
 import { parseAc3Frame } from "../../src/codec/ac3.ts";
-import { parseAvcConfig } from "../../src/codec/avc.ts";
+import { parseAvcConfig, unescapeRbsp } from "../../src/codec/avc.ts";
+import { parseHevcConfig, parseHevcSpsSize } from "../../src/codec/hevc.ts";
+import { parseVideoTags } from "../../src/flv/tag.ts";
+import { FIXTURES, requireShared } from "../helpers/paths.ts";
 import { hasCaptions } from "../../src/codec/captions.ts";
 import { toRational } from "../../src/codec/frame-rate.ts";
 import { frameRateText, mediaInfoJson } from "../../src/codec/media-info-json.ts";
@@ -104,4 +107,44 @@ test("AC-3 / E-AC-3 from a real encoder: rate from fscod, channels and layout fr
     rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(parseAc3Frame(fromHex("0b 78 00 00 00 00 00 00")), null, "not a sync word");
+});
+
+test("HEVC from real encoders: the SPS size with its conformance window (x265 Annex B; ffmpeg 9 and GStreamer hvcC)", async () => {
+  await requireTool("ffmpeg");
+  requireShared();
+  const dir = mkdtempSync(join(tmpdir(), "hevc-"));
+  const cases = [
+    { size: "640x360", pix: "yuv420p" },
+    { size: "1278x718", pix: "yuv420p" },
+    { size: "640x360", pix: "yuv444p" },
+    { size: "1278x718", pix: "yuv422p" },
+  ];
+  try {
+    for (const [i, c] of cases.entries()) {
+      const out = join(dir, `${i}.hevc`);
+      const r = await run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `testsrc2=size=${c.size}:rate=25`, "-frames:v", "2",
+        "-c:v", "libx265", "-x265-params", "log-level=error", "-pix_fmt", c.pix, "-f", "hevc", out]);
+      assert.equal(r.code, 0, r.stderr);
+      const b = new Uint8Array(readFileSync(out));
+      // the first SPS NAL (type 33) of the Annex-B stream
+      let sps: Uint8Array | null = null;
+      for (let p = 0; p + 4 < b.length && !sps; p++) {
+        if (b[p] === 0 && b[p + 1] === 0 && b[p + 2] === 1 && ((b[p + 3] >> 1) & 0x3f) === 33) {
+          let e = p + 3;
+          while (e + 3 < b.length && !(b[e] === 0 && b[e + 1] === 0 && (b[e + 2] === 1 || (b[e + 2] === 0 && b[e + 3] === 1)))) e++;
+          sps = b.subarray(p + 3, e);
+        }
+      }
+      assert.ok(sps, `${c.size} ${c.pix}: no SPS`);
+      const [w, h] = c.size.split("x").map(Number);
+      assert.deepEqual(parseHevcSpsSize(unescapeRbsp(sps.subarray(2))), { width: w, height: h }, `${c.size} ${c.pix}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const f of ["hevc_aac.flv", "gst_hevc_aac.flv", "gst_mt_hevc_aac_track0.flv", "hevc_opus_mono.flv"]) {
+    const seq = [...readFlv(new Uint8Array(readFileSync(join(FIXTURES, "ertmp", f))))].map((t) => (t.type === 9 ? parseVideoTags(t.body) : [])).flat().find((t) => t.kind === "sequence-header")!;
+    const cfg = parseHevcConfig(seq.data)!;
+    assert.deepEqual([cfg.width, cfg.height], [320, 240], f);
+  }
 });

@@ -140,3 +140,26 @@ export function amf0(...values: unknown[]): Uint8Array {
 export function u32be(n: number): Uint8Array {
   return Uint8Array.of((n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
 }
+
+/** A client that completes the simple handshake and then says nothing; `closed` settles when the server drops it. */
+export async function idleClient(runtime: Runtime, port: number): Promise<{ conn: Conn; closed: Promise<void> }> {
+  const conn = await runtime.connect({ hostname: "127.0.0.1", port });
+  const w = conn.writable.getWriter();
+  const r = conn.readable.getReader();
+  const c0c1 = new Uint8Array(1537);
+  c0c1[0] = 3;
+  await w.write(c0c1);
+  let got = 0;
+  while (got < 3073) {
+    const x = await r.read();
+    if (x.done) throw new Error("closed during the handshake");
+    got += x.value.byteLength;
+  }
+  await w.write(new Uint8Array(1536)); // C2
+  const closed = (async () => {
+    try {
+      while (!(await r.read()).done);
+    } catch { /* reset */ }
+  })();
+  return { conn, closed };
+}

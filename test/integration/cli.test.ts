@@ -75,19 +75,25 @@ test("embedded defaults: no config, one ffmpeg publish, ./kmp-out holds exactly 
   }
 });
 
-test("SIGTERM during a publish: every track ends with eost and unpublish, nothing acked is lost, exit 0", { timeout: 60_000 }, async (t) => {
-  requireShared();
-  await requireTool("ffmpeg");
+/** Our server as a child process with its own controller (no republish URL) and acking receiver. */
+async function serverWithController(prefix: string) {
   const rt = await getRuntime();
   const receiver = await new KmpReceiver({ runtime: rt }).start();
   const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
-  const dir = mkdtempSync(join(tmpdir(), "sigterm-"));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const rtmp = await freePort();
   const c = controller.url;
   writeFileSync(join(dir, "nginx.conf"), `rtmp { server { listen 127.0.0.1:${rtmp}; application live { live on;
     kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; } } }`);
   const cmd = serverCommand();
   const server = start(cmd[0], [...cmd.slice(1), "--config", join(dir, "nginx.conf")]);
+  return { receiver, controller, dir, rtmp, server };
+}
+
+test("SIGTERM during a publish: every track ends with eost and unpublish, nothing acked is lost, exit 0", { timeout: 60_000 }, async (t) => {
+  requireShared();
+  await requireTool("ffmpeg");
+  const { receiver, controller, dir, rtmp, server } = await serverWithController("sigterm-");
   let ff: ReturnType<typeof start> | null = null;
   try {
     await waitPort(rtmp);
@@ -121,16 +127,7 @@ test("SIGTERM during a publish: every track ends with eost and unpublish, nothin
 test("SIGTERM twice 30 ms apart (tsx relays it) with 3 publishers: exit 0, and every unpublish left before the exit", { timeout: 60_000 }, async () => {
   requireShared();
   await requireTool("ffmpeg");
-  const rt = await getRuntime();
-  const receiver = await new KmpReceiver({ runtime: rt }).start();
-  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
-  const dir = mkdtempSync(join(tmpdir(), "sigterm2-"));
-  const rtmp = await freePort();
-  const c = controller.url;
-  writeFileSync(join(dir, "nginx.conf"), `rtmp { server { listen 127.0.0.1:${rtmp}; application live { live on;
-    kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; } } }`);
-  const cmd = serverCommand();
-  const server = start(cmd[0], [...cmd.slice(1), "--config", join(dir, "nginx.conf")]);
+  const { receiver, controller, dir, rtmp, server } = await serverWithController("sigterm2-");
   const ffs: ReturnType<typeof start>[] = [];
   try {
     await waitPort(rtmp);

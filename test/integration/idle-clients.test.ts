@@ -10,9 +10,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRuntime } from "../../src/runtime/detect.ts";
-import type { Conn, Runtime } from "../../src/runtime/types.ts";
+import type { Conn } from "../../src/runtime/types.ts";
 import { INPUTS, requireShared, serverCommand } from "../helpers/paths.ts";
 import { requireTool, run, start } from "../helpers/proc.ts";
+import { idleClient } from "../helpers/raw-client.ts";
 
 const N = 1000;
 /** Generous: the runtimes measure 10–40 KB (bench/RESULTS.md); a per-connection leak of a read buffer or a pipeline is far above it. */
@@ -20,29 +21,6 @@ const MAX_KB_PER_CONNECTION = 100;
 
 function rssKb(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
-}
-
-async function handshaken(rt: Runtime, port: number): Promise<{ conn: Conn; closed: Promise<void> }> {
-  const conn = await rt.connect({ hostname: "127.0.0.1", port });
-  const w = conn.writable.getWriter();
-  const r = conn.readable.getReader();
-  const c0c1 = new Uint8Array(1537);
-  c0c1[0] = 3;
-  await w.write(c0c1);
-  let got = 0;
-  while (got < 3073) {
-    const x = await r.read();
-    if (x.done) throw new Error("closed during the handshake");
-    got += x.value.byteLength;
-  }
-  await w.write(new Uint8Array(1536));
-  // the rest of the connection: wait for the server to drop it
-  const closed = (async () => {
-    try {
-      while (!(await r.read()).done);
-    } catch { /* reset */ }
-  })();
-  return { conn, closed };
 }
 
 test(`${N} idle handshaken clients: a publisher is still served, memory per connection is small, all dropped by the idle timeout`, { timeout: 120_000 }, async () => {
@@ -70,7 +48,7 @@ test(`${N} idle handshaken clients: a publisher is still served, memory per conn
     }
     await new Promise((r) => setTimeout(r, 1000));
     const before = rssKb(server.child.pid!);
-    for (let i = 0; i < N; i += 50) clients.push(...(await Promise.all(Array.from({ length: 50 }, () => handshaken(rt, port)))));
+    for (let i = 0; i < N; i += 50) clients.push(...(await Promise.all(Array.from({ length: 50 }, () => idleClient(rt, port)))));
     const r = await run("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", join(INPUTS, "av_h264baseline_aac.flv"), "-c", "copy", "-f", "flv", `rtmp://127.0.0.1:${port}/live/beside`], { timeoutMs: 30_000 });
     assert.equal(r.code, 0, `the publisher beside ${N} idle clients failed: ${r.stderr}`);
     const perConn = (rssKb(server.child.pid!) - before) / N;
