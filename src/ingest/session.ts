@@ -10,6 +10,7 @@ import { parseAudioTags, parseVideoTags, type MediaTag } from "../flv/tag.ts";
 import { KmpTrack, wallClock } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../stats/metrics.ts";
+import type { BufferPool } from "../kmp/buffer-pool.ts";
 import { isPeerGone } from "../runtime/errors.ts";
 import { parseProxyHeader } from "../net/proxy-header.ts";
 import type { NetAddr } from "../runtime/types.ts";
@@ -33,6 +34,7 @@ export interface SessionHost {
   nextTrackId(): string;
   nextUpstreamConnectionId(): number;
   readonly metrics: Metrics;
+  readonly bufferPool: BufferPool;
   nowMs(): number;
   /** The session sent `connect` for an application: list it there (API). */
   attach(session: RtmpSession): void;
@@ -694,6 +696,7 @@ export class RtmpSession {
     const track: KmpTrack = new KmpTrack({
       id: this.host.nextTrackId(),
       metrics: this.host.metrics,
+      bufferPool: this.host.bufferPool,
       nextConnectionId: () => this.host.nextUpstreamConnectionId(),
       mediaType: media,
       config: app,

@@ -1,4 +1,5 @@
 import { KmpError } from "../errors.ts";
+import type { BufferPool } from "./buffer-pool.ts";
 
 /** Bytes of each buffer the reference loses to its buffer header (spec §5.1). */
 const BUFFER_OVERHEAD = 8;
@@ -36,7 +37,10 @@ export class ByteLog {
   private pHead = 0;
   packetBase = 0;
 
-  constructor(o: { bufferSize: number; memLimit: number; maxFreeBuffers: number }) {
+  private readonly pool: BufferPool | null;
+
+  constructor(o: { bufferSize: number; memLimit: number; maxFreeBuffers: number; pool?: BufferPool }) {
+    this.pool = o.pool ?? null;
     this.bufferSize = o.bufferSize;
     this.usable = o.bufferSize - BUFFER_OVERHEAD;
     this.memLimit = o.memLimit;
@@ -107,7 +111,7 @@ export class ByteLog {
     if (this.memLeft < this.bufferSize) {
       throw new KmpError("KMP_ERR_MEM_LIMIT", `memory limit of ${this.memLimit} bytes reached`);
     }
-    this.buffers.push(new Uint8Array(this.bufferSize));
+    this.buffers.push(this.pool?.take(this.bufferSize) ?? new Uint8Array(this.bufferSize));
   }
 
   /** Makes everything written visible to upstreams. */
@@ -148,6 +152,7 @@ export class ByteLog {
       const b = this.buffers.shift()!;
       this.base += this.usable;
       if (this.free.length < this.maxFreeBuffers) this.free.push(b);
+      else this.pool?.give(b);
     }
     // drop packet index entries that end before the released base
     while (this.pHead < this.pOff.length && this.pOff[this.pHead] + this.pLen[this.pHead] <= this.base) this.pHead++;
@@ -160,9 +165,10 @@ export class ByteLog {
     }
   }
 
-  /** Frees everything (track inactive / destroyed). */
+  /** Frees everything (track inactive / destroyed); the buffers go to the shared pool. */
   clear(): void {
     this.base = this.written;
+    if (this.pool) for (const b of [...this.buffers, ...this.free]) this.pool.give(b);
     this.buffers = [];
     this.free.length = 0;
     this.release(this.written);

@@ -8,6 +8,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { Metrics } from "../stats/metrics.ts";
 import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER } from "./byte-log.ts";
+import type { BufferPool } from "./buffer-pool.ts";
 import { KmpMuxer, muxBatch, type KmpPackets, type TrackWrite } from "./muxer.ts";
 import { encodeFrameHeader, encodeMediaInfo, EOST, FRAME_HEADER_SIZE } from "./packets.ts";
 import type { KmpFrame, MediaInfo } from "../media/types.ts";
@@ -38,6 +39,8 @@ export type KmpTrackOptions = {
   metrics?: Metrics;
   /** The kmp-out API id of this track, unique in the server. */
   id?: string;
+  /** The server's pool of released log buffers (shared by its tracks). */
+  bufferPool?: BufferPool;
   initialFrameId?: bigint;
 };
 
@@ -126,6 +129,7 @@ export class KmpTrack implements UpstreamHost {
       bufferSize: video ? o.config.kmp_video_buffer_size : o.config.kmp_audio_buffer_size,
       memLimit: video ? o.config.kmp_video_mem_limit : o.config.kmp_audio_mem_limit,
       maxFreeBuffers: o.config.kmp_max_free_buffers,
+      pool: o.bufferPool,
     });
     // session batches → KmpMuxer → the log. The sink's high-water mark is the low watermark:
     // while the track is congested its write waits, the queues above fill (each counts bytes)

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { ApplicationConfig, Config, ServerConfig } from "../config/types.ts";
 import { ControlClient } from "../control/client.ts";
 import { Metrics } from "../stats/metrics.ts";
+import { BufferPool } from "../kmp/buffer-pool.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
 import { RtmpSession, type SessionHost } from "../ingest/session.ts";
@@ -36,6 +37,8 @@ export class IngestServer implements SessionHost {
   readonly runtime: Runtime;
   readonly log: Logger;
   readonly metrics = new Metrics();
+  /** Released KMP log buffers, shared by every track of this server. */
+  readonly bufferPool = new BufferPool();
   readonly control = new ControlClient(this.metrics);
   readonly startedMs = Date.now();
   readonly servers: ServerState[];
