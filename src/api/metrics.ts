@@ -33,7 +33,7 @@ export function renderMetrics(server: IngestServer): string {
   let frames = server.closedTracks.frames;
   let bytes = server.closedTracks.bytes;
   for (const t of tracks) {
-    frames += t.track.sentFrames;
+    frames += t.track.frames.sentFrames;
     bytes += t.track.log.written;
   }
   gauge("rtmp_kmp_kmp_frames_out_total", "KMP frames written to track logs", [[{}, frames]], "counter");

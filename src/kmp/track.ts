@@ -9,6 +9,7 @@ import type { Runtime } from "../runtime/types.ts";
 import { Metrics } from "../stats/metrics.ts";
 import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER } from "./byte-log.ts";
 import type { BufferPool } from "./buffer-pool.ts";
+import { FrameStats } from "./frame-stats.ts";
 import { KmpMuxer, muxBatch, type KmpPackets, type TrackWrite } from "./muxer.ts";
 import { encodeFrameHeader, encodeMediaInfo, EOST, FRAME_HEADER_SIZE } from "./packets.ts";
 import type { KmpFrame, MediaInfo } from "../media/types.ts";
@@ -99,15 +100,8 @@ export class KmpTrack implements UpstreamHost {
   private lastFrameEnd = 0;
   private lastFramePacket = 0;
   // stats
-  sentFrames = 0;
-  sentKeyFrames = 0;
-  lastCreated = 0;
+  readonly frames = new FrameStats(Date.now());
   lastTimestampMs = 0;
-  private windowStartMs = Date.now();
-  private windowFrames = 0;
-  private windowBytes = 0;
-  bitrate = 0;
-  frameRate = 0;
 
   constructor(o: KmpTrackOptions) {
     this.id = o.id ?? "1";
@@ -254,10 +248,7 @@ export class KmpTrack implements UpstreamHost {
     this.writePacket(PACKET_FRAME, header, f.data);
     this.lastFrameEnd = this.log.written;
     this.lastFramePacket = this.log.packetCount;
-    this.sentFrames++;
-    if (f.key) this.sentKeyFrames++;
-    this.lastCreated = f.created;
-    this.stat(f.data.byteLength);
+    this.frames.add(f, Date.now());
     const lf = this.config.kmp_log_frames;
     if (lf === "all" || (lf === "key" && f.key && this.mediaType === "video")) {
       const md5 = createHash("md5").update(f.data).digest("hex");
@@ -306,22 +297,6 @@ export class KmpTrack implements UpstreamHost {
   private sendAll(): void {
     for (const u of this.upstreams) u.pump();
     this.releaseAcked();
-  }
-
-  private stat(bytes: number): void {
-    const now = Date.now();
-    const elapsed = now - this.windowStartMs;
-    if (elapsed >= 10_000) {
-      if (elapsed <= 15_000) {
-        this.bitrate = Math.floor((this.windowBytes * 8 * 1000) / elapsed);
-        this.frameRate = (this.windowFrames * 1000) / elapsed;
-      }
-      this.windowStartMs = now;
-      this.windowBytes = 0;
-      this.windowFrames = 0;
-    }
-    this.windowBytes += bytes;
-    this.windowFrames++;
   }
 
   // ---- memory --------------------------------------------------------------------------------
@@ -773,12 +748,12 @@ export class KmpTrack implements UpstreamHost {
       memLeft: this.log.memLeft,
       memLimit: this.log.memLimit,
       lastTimestampMs: this.lastTimestampMs,
-      lastCreated: this.lastCreated,
-      sentFrames: this.sentFrames,
-      sentKeyFrames: this.sentKeyFrames,
+      lastCreated: this.frames.lastCreated,
+      sentFrames: this.frames.sentFrames,
+      sentKeyFrames: this.frames.sentKeyFrames,
       written: this.log.written,
-      bitrate: this.bitrate,
-      frameRate: this.frameRate,
+      bitrate: this.frames.bitrate,
+      frameRate: this.frames.frameRate,
       mediaInfo: this.mediaInfo,
       upstreams: this.upstreams.map((u) => u.stats(this.initialFrameId)),
     };

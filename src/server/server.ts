@@ -187,7 +187,7 @@ export class IngestServer implements SessionHost {
     this.tracks.set(track.id, { track, session, stream, media: streamTrack.media, streamTrack });
   }
   trackClosed(track: KmpTrack): void {
-    this.closedTracks.frames += track.sentFrames;
+    this.closedTracks.frames += track.frames.sentFrames;
     this.closedTracks.bytes += track.log.written;
     this.tracks.delete(track.id);
   }
