@@ -167,10 +167,16 @@ export function nodeConnect(opts: ConnectOptions): Promise<Conn> {
   });
 }
 
-function refuse(res: http.ServerResponse, max: number): void {
+/**
+ * 413, then the rest of the body is read and dropped (never kept) until the client stops or the
+ * request timeout: closing with unread bytes would reset the connection and the client might
+ * never see the answer.
+ */
+function refuse(req: http.IncomingMessage, res: http.ServerResponse, max: number): void {
   res.writeHead(413, { "content-type": "application/json", connection: "close" });
   res.end(JSON.stringify({ code: 413, message: `request body exceeds the limit of ${max} bytes` }));
-  res.socket?.destroySoon?.();
+  req.on("data", () => {});
+  req.resume();
 }
 
 /** node:http with a minimal web Request/Response bridge. */
@@ -191,15 +197,24 @@ export function nodeServeHttp(opts: ListenOptions, handler: FetchHandler): Promi
           // bounded: past the limit nothing more is read or kept (413), and the whole request
           // must arrive within node:http's requestTimeout (408)
           const max = HTTP_LIMITS.maxBodyBytes;
-          if (Number(req.headers["content-length"] ?? 0) > max) return refuse(res, max);
-          const chunks: Buffer[] = [];
-          let n = 0;
-          for await (const c of req) {
-            n += (c as Buffer).length;
-            if (n > max) return refuse(res, max);
-            chunks.push(c as Buffer);
-          }
-          body = new Uint8Array(Buffer.concat(chunks));
+          if (Number(req.headers["content-length"] ?? 0) > max) return refuse(req, res, max);
+          const got = await new Promise<Uint8Array | null>((resolve) => {
+            const chunks: Buffer[] = [];
+            let n = 0;
+            let over = false;
+            req.on("data", (c: Buffer) => {
+              if (over) return; // past the limit: read and dropped
+              n += c.length;
+              if (n > max) {
+                over = true;
+                resolve(null);
+              } else chunks.push(c);
+            });
+            req.once("end", () => resolve(over ? null : new Uint8Array(Buffer.concat(chunks))));
+            req.once("error", () => resolve(null));
+          });
+          if (got === null) return refuse(req, res, max);
+          body = got;
         }
         const request = new Request(url, { method: req.method, headers, body: body as unknown as BodyInit | undefined });
         const response = await handler(request, {
