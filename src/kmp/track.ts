@@ -190,7 +190,9 @@ export class KmpTrack implements UpstreamHost {
 
   /** Room left in the input queues (bytes); ≤ 0 means wait for `ready`. */
   get desiredSize(): number {
-    return this.input.desiredSize ?? 0;
+    // an errored input (null) or an ended track never holds the session back
+    if (this.errored || this.state === "closed") return Infinity;
+    return this.input.desiredSize ?? Infinity;
   }
 
   /** Resolves when the input has room again (or the track ended). */
