@@ -1,3 +1,5 @@
+import { concat as concatParts } from "../src/bytes/bytes.ts";
+
 /** Seeded mutation of byte inputs: the same seed gives the same inputs on every runtime. */
 
 /** xorshift32: small, fast and the same everywhere. */
@@ -94,14 +96,7 @@ export function mutate(seed: Uint8Array, other: Uint8Array, rng: Rng, maxLen = 1
   return b.length > maxLen ? b.slice(0, maxLen) : b;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) out.set(p, o), (o += p.length);
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatParts(parts);
 
 /** Deterministic split points of `b` (to feed incremental parsers piece by piece). */
 export function* pieces(b: Uint8Array, rng: Rng): Generator<Uint8Array> {

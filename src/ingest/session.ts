@@ -13,6 +13,7 @@ import type { Metrics } from "../stats/metrics.ts";
 import type { BufferPool } from "../kmp/buffer-pool.ts";
 import { isPeerGone } from "../runtime/errors.ts";
 import { parseProxyHeader } from "../net/proxy-header.ts";
+import { concat } from "../bytes/bytes.ts";
 import type { NetAddr } from "../runtime/types.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { RateMeter } from "../stats/rate-meter.ts";
@@ -194,7 +195,7 @@ export class RtmpSession {
         this.shutdown({ reason: "rtmp_disconnect", message: "client closed the connection before its PROXY header" });
         return null;
       }
-      buf = buf.byteLength ? concatBytes(buf, value) : value;
+      buf = buf.byteLength ? concat([buf, value]) : value;
       const h = parseProxyHeader(buf); // throws ProxyHeaderError (a coded error) when it cannot be one
       if (!h) continue;
       const via = this.remoteAddr;
@@ -818,11 +819,4 @@ export class RtmpSession {
     } else this.conn.close();
     this.host.sessionEnded(this);
   }
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
 }

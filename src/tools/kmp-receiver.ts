@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, writeFile, appendFile } from "node:fs/promises";
 import { join } from "node:path";
+import { concat } from "../bytes/bytes.ts";
 import { Waiters } from "./waiters.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Conn, Listener, Runtime } from "../runtime/types.ts";
@@ -189,7 +190,7 @@ export class KmpReceiver {
           break;
         }
         if (path) await appendFile(path, value);
-        buf = buf.length ? concat(buf, value) : value;
+        buf = buf.length ? concat([buf, value]) : value;
         let pos = 0;
         while (buf.length - pos >= 16) {
           const v = new DataView(buf.buffer, buf.byteOffset + pos);
@@ -269,11 +270,4 @@ export class KmpReceiver {
       this.notify();
     }
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const r = new Uint8Array(a.length + b.length);
-  r.set(a, 0);
-  r.set(b, a.length);
-  return r;
 }
