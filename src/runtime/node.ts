@@ -173,7 +173,8 @@ export function nodeConnect(opts: ConnectOptions): Promise<Conn> {
  * never see the answer.
  */
 function refuse(req: http.IncomingMessage, res: http.ServerResponse, max: number): void {
-  res.writeHead(413, { "content-type": "application/json", connection: "close" });
+  // no `connection: close`: node:http would end the socket while the body is still coming
+  res.writeHead(413, { "content-type": "application/json" });
   res.end(JSON.stringify({ code: 413, message: `request body exceeds the limit of ${max} bytes` }));
   req.on("data", () => {});
   req.resume();
