@@ -64,8 +64,7 @@ export function streamObject(server: IngestServer, stream: RtmpStream): Record<s
   const now = Date.now();
   // `video` and `audio` (multitrack tracks ≥ 1: `video_1`, …); an unsupported track names its codec
   const tracks: Record<string, unknown> = {};
-  const ordered = [...stream.tracks.values()].sort((a, b) => (a.media === b.media ? a.index - b.index : a.media === "video" ? -1 : 1));
-  for (const st of ordered) {
+  for (const st of stream.orderedTracks()) {
     const key = st.index === 0 ? st.media : `${st.media}_${st.index}`;
     if (!st.track) {
       tracks[key] = { unsupported: true, codec: st.unsupported };

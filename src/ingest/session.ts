@@ -738,8 +738,7 @@ export class RtmpSession {
 
   private endStream(stream: RtmpStream, reason: UnpublishReason): void {
     stream.publish = null;
-    // video before audio (the reference's order), then by multitrack id
-    const ordered = [...stream.tracks.values()].sort((a, b) => (a.media === b.media ? a.index - b.index : a.media === "video" ? -1 : 1));
+    const ordered = stream.orderedTracks();
     stream.tracks.clear();
     for (const st of ordered) {
       if (!st.track) continue;

@@ -56,6 +56,11 @@ export class RtmpStream {
   readonly createdMs: number;
   app: ApplicationConfig | null = null;
 
+  /** Its tracks in the reference's order: video before audio, then by multitrack id. */
+  orderedTracks(): StreamTrack[] {
+    return [...this.tracks.values()].sort((a, b) => (a.media === b.media ? a.index - b.index : a.media === "video" ? -1 : 1));
+  }
+
   codecFor(index: number): StreamCodecState {
     if (index === 0) return this.codec;
     let c = this.trackCodecs.get(index);

@@ -163,3 +163,16 @@ export async function idleClient(runtime: Runtime, port: number): Promise<{ conn
   })();
   return { conn, closed };
 }
+
+/**
+ * What a publisher sends after the handshake before any media, without waiting for replies:
+ * Set Chunk Size, connect, createStream, publish on message stream 1 (csid 3 / 8).
+ */
+export function publishPreamble(name: string, chunkSize: number, connectExtra: Record<string, unknown> = {}): Uint8Array[] {
+  return [
+    chunk(2, 1, 0, 0, u32be(chunkSize)),
+    chunk(3, 20, 0, 0, amf0("connect", 1, { app: "live", tcUrl: "rtmp://127.0.0.1/live", ...connectExtra }), chunkSize),
+    chunk(3, 20, 0, 0, amf0("createStream", 2, null), chunkSize),
+    chunk(8, 20, 1, 0, amf0("publish", 3, null, name, "live"), chunkSize),
+  ];
+}

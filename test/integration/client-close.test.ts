@@ -9,28 +9,21 @@ import * as net from "node:net";
 import { join } from "node:path";
 import { readFlv } from "../../src/flv/reader.ts";
 import { INPUTS, requireShared } from "../helpers/paths.ts";
-import { amf0, chunk, RawClient, u32be } from "../helpers/raw-client.ts";
+import { concat } from "../../src/bytes/bytes.ts";
+import { amf0, chunk, publishPreamble, RawClient } from "../helpers/raw-client.ts";
 import { startStack } from "../helpers/stack.ts";
 
 const CHUNK = 4096;
 
 function publishBytes(name: string): Uint8Array {
-  const parts: Uint8Array[] = [
-    chunk(2, 1, 0, 0, u32be(CHUNK)),
-    chunk(3, 20, 0, 0, amf0("connect", 1, { app: "live", tcUrl: "rtmp://127.0.0.1/live" }), CHUNK),
-    chunk(3, 20, 0, 0, amf0("createStream", 2, null), CHUNK),
-    chunk(8, 20, 1, 0, amf0("publish", 3, null, `${name}?token=1`, "live"), CHUNK),
-  ];
+  const parts = publishPreamble(`${name}?token=1`, CHUNK);
   let n = 0;
   for (const t of readFlv(new Uint8Array(readFileSync(join(INPUTS, "av_h264main_bframes_aac.flv"))))) {
     if (t.type !== 8 && t.type !== 9) continue;
     if (n++ >= 60) break;
     parts.push(chunk(t.type === 9 ? 6 : 4, t.type, 1, t.timestamp, t.body, CHUNK));
   }
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) out.set(p, o), (o += p.length);
-  return out;
+  return concat(parts);
 }
 
 test("deleteStream naming the stream (rtmp2sink) closes it: unpublish with rtmp_close", { timeout: 20_000 }, async () => {

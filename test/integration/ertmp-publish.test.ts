@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { readFlv } from "../../src/flv/reader.ts";
 import { parseAudioTags, parseVideoTags } from "../../src/flv/tag.ts";
 import { FIXTURES, requireShared } from "../helpers/paths.ts";
-import { amf0, chunk, RawClient, u32be } from "../helpers/raw-client.ts";
+import { concat } from "../../src/bytes/bytes.ts";
+import { amf0, chunk, publishPreamble, RawClient } from "../helpers/raw-client.ts";
 import { md5 } from "../helpers/expect-frames.ts";
 import { startStack } from "../helpers/stack.ts";
 
@@ -62,21 +63,13 @@ function framesOf(file: Uint8Array): Map<string, string[]> {
 
 /** Every FLV tag (metadata, audio, video) as one RTMP message, then deleteStream. */
 function publishBytes(file: Uint8Array, name: string): Uint8Array {
-  const parts: Uint8Array[] = [
-    chunk(2, 1, 0, 0, u32be(CHUNK)),
-    chunk(3, 20, 0, 0, amf0("connect", 1, { app: "live", tcUrl: "rtmp://127.0.0.1/live" }), CHUNK),
-    chunk(3, 20, 0, 0, amf0("createStream", 2, null), CHUNK),
-    chunk(8, 20, 1, 0, amf0("publish", 3, null, name, "live"), CHUNK),
-  ];
+  const parts = publishPreamble(name, CHUNK);
   for (const t of readFlv(file)) {
     if (t.type === 18) parts.push(chunk(5, 18, 1, t.timestamp, new Uint8Array([...amf0("@setDataFrame"), ...t.body]), CHUNK));
     else if (t.type === 8 || t.type === 9) parts.push(chunk(t.type === 9 ? 6 : 4, t.type, 1, t.timestamp, t.body, CHUNK));
   }
   parts.push(chunk(3, 20, 0, 0, amf0("deleteStream", 4, null, 1), CHUNK));
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) out.set(p, o), (o += p.length);
-  return out;
+  return concat(parts);
 }
 
 test("every Enhanced-RTMP capture has an expectation (and the other way round)", () => {

@@ -8,7 +8,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readFlv } from "../../src/flv/reader.ts";
 import { INPUTS, requireShared } from "../helpers/paths.ts";
-import { amf0, chunk, RawClient, u32be } from "../helpers/raw-client.ts";
+import { concat } from "../../src/bytes/bytes.ts";
+import { amf0, chunk, publishPreamble, RawClient } from "../helpers/raw-client.ts";
 import { startStack, type Stack } from "../helpers/stack.ts";
 import { receivedFrames } from "../helpers/expect-frames.ts";
 import { assertStrictJson } from "../helpers/strict-json.ts";
@@ -19,10 +20,7 @@ const CHUNK = 4096;
 function pipelinedPublish(name: string, tags: number, metadata: Record<string, unknown> = {}): { bytes: Uint8Array; tags: Uint8Array[]; video: number; audio: number } {
   const flv = new Uint8Array(readFileSync(join(INPUTS, "av_h264main_bframes_aac.flv")));
   const parts: Uint8Array[] = [
-    chunk(2, 1, 0, 0, u32be(CHUNK)),
-    chunk(3, 20, 0, 0, amf0("connect", 1, { app: "live", tcUrl: "rtmp://127.0.0.1/live", flashVer: "FMLE/3.0 (pipelined)" }), CHUNK),
-    chunk(3, 20, 0, 0, amf0("createStream", 2, null), CHUNK),
-    chunk(8, 20, 1, 0, amf0("publish", 3, null, name, "live"), CHUNK),
+    ...publishPreamble(name, CHUNK, { flashVer: "FMLE/3.0 (pipelined)" }),
     chunk(5, 18, 1, 0, amf0("@setDataFrame", "onMetaData", { width: 320, height: 240, videodatarate: 300, audiodatarate: 64, framerate: 25, ...metadata }), CHUNK),
   ];
   let video = 0;
@@ -37,11 +35,7 @@ function pipelinedPublish(name: string, tags: number, metadata: Record<string, u
     media.push(chunk(t.type === 9 ? 6 : 4, t.type, 1, t.timestamp, t.body, CHUNK));
   }
   parts.push(...media);
-  const total = parts.reduce((a, p) => a + p.length, 0);
-  const bytes = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) bytes.set(p, off), (off += p.length);
-  return { bytes, tags: media, video, audio };
+  return { bytes: concat(parts), tags: media, video, audio };
 }
 
 async function publishRaw(stack: Stack, bytes: Uint8Array): Promise<RawClient> {
