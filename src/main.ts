@@ -1,7 +1,11 @@
 import { parseArgs } from "node:util";
 import { apiApp } from "./api/app.ts";
-import { applyOverrides, defaultConfig, loadConfig } from "./config/index.ts";
-import type { Config } from "./config/types.ts";
+import { applyOverrides, defaultConfig, loadConfig, withControlUrls } from "./config/index.ts";
+import type { ApiLocation, Config } from "./config/types.ts";
+import { clusterApiApp } from "./cluster/api.ts";
+import { ClusterPrimary } from "./cluster/primary.ts";
+import { WORKER_ENV } from "./cluster/protocol.ts";
+import { ClusterWorker, parseWorkerSpec, workerConfig } from "./cluster/worker.ts";
 import { CodedError } from "./errors.ts";
 import { Logger, type LogLevel } from "./log/logger.ts";
 import { getRuntime } from "./runtime/detect.ts";
@@ -14,7 +18,7 @@ import { VERSION } from "./version.ts";
 
 const USAGE = `rtmp-kmp ${VERSION.version} — RTMP ingest forwarding every track to KMP upstreams
 
-usage: rtmp-kmp [--config FILE] [--listen ADDR] [--api-listen ADDR] [--log-level LEVEL] [--log-format text|json]
+usage: rtmp-kmp [--config FILE] [--listen ADDR] [--api-listen ADDR] [--workers N|auto] [--log-level LEVEL] [--log-format text|json]
        rtmp-kmp kmp-receiver [--listen ADDR] [--dir DIR] [--ack-every N]
 
   Without --config the server runs on embedded defaults: RTMP on :1935, the APIs on
@@ -31,6 +35,7 @@ usage: rtmp-kmp [--config FILE] [--listen ADDR] [--api-listen ADDR] [--log-level
   --api-listen ADDR      override the management API address (e.g. 127.0.0.1:8001)
   --log-level LEVEL      debug | info | notice | warn | error (default info)
   --log-format FORMAT    text (default) | json
+  --workers N|auto       override worker_processes: N processes serve RTMP behind one API
   --check                load and validate the config, print a summary, exit
   -h, --help             this text
   -v, --version          print the version
@@ -52,6 +57,7 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
         "api-listen": { type: "string" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
+        workers: { type: "string" },
         check: { type: "boolean" },
         dir: { type: "string" },
         "ack-every": { type: "string" },
@@ -81,7 +87,7 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
   let config: Config;
   try {
     config = o.config ? await loadConfig(o.config) : defaultConfig();
-    config = applyOverrides(config, { listen: o.listen, apiListen: o["api-listen"], logLevel: o["log-level"] });
+    config = applyOverrides(config, { listen: o.listen, apiListen: o["api-listen"], logLevel: o["log-level"], workers: o.workers });
   } catch (err) {
     console.error(`config error: ${err instanceof CodedError ? `${err.code}: ` : ""}${(err as Error).message}`);
     return 1;
@@ -94,18 +100,29 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
     return 0;
   }
 
+  const workerSpec = rt.env(WORKER_ENV);
+  if (workerSpec) return await workerMain(rt, config, log, workerSpec);
+
   const embedded = !o.config;
   let builtins: { close(): Promise<void> }[] = [];
+  let controllerUrl: string | undefined;
   if (embedded) {
     try {
       const b = await startBuiltins(rt, log, o.dir ?? "kmp-out");
       builtins = b.closers;
-      config = withController(config, b.controllerUrl);
+      controllerUrl = b.controllerUrl;
+      config = withControlUrls(config, b.controllerUrl);
     } catch (err) {
       log.error(`cannot start the built-in controller/receiver: ${(err as Error).message}`);
       return 1;
     }
   }
+  const closeBuiltins = async () => {
+    for (const b of builtins) await b.close().catch(() => {});
+  };
+  const workers = config.worker_processes === 0 ? Math.max(1, rt.cpuCount()) : config.worker_processes;
+  if (workers > 1) return await primaryMain(rt, config, log, workers, controllerUrl, closeBuiltins);
+
   const accessLog = config.log.access_log ? openAccessLog(config.log.access_log, config.log.log_format) : null;
   const server = new IngestServer({ config, runtime: rt, log, onSessionEnd: accessLog ?? undefined });
   try {
@@ -115,19 +132,36 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
       for (const l of api.listen) {
         const http = await rt.serveHttp({ hostname: l.hostname, port: l.port }, (req) => app.fetch(req));
         server.httpServers.push(http);
-        log.notice(`api listening on http://${fmtAddr(http.addr.hostname, http.addr.port)} (${api.locations.map((x) => `${x.prefix} ${x.kind}${x.write ? " write" : ""}`).join(", ")})`);
+        logApi(log, http.addr, api.locations);
       }
     }
   } catch (err) {
     log.error(`cannot start: ${(err as Error).message}`);
     await server.stop(0).catch(() => {});
+    await closeBuiltins();
     return 1;
   }
   log.notice(`rtmp-kmp ${VERSION.version} started on ${rt.name} (pid ${rt.pid()}), config ${config.source}`);
+  return await untilStopped(rt, log, async (progress) => {
+    await server.stop(STOP_GRACE_MS, progress);
+    await closeBuiltins();
+  }, () => server.reloadCertificates());
+}
 
-  return await new Promise<number>((resolve) => {
+const STOP_GRACE_MS = 15_000;
+
+function logApi(log: Logger, addr: { hostname: string; port: number }, locations: ApiLocation[]): void {
+  log.notice(`api listening on http://${fmtAddr(addr.hostname, addr.port)} (${locations.map((x) => `${x.prefix} ${x.kind}${x.write ? " write" : ""}`).join(", ")})`);
+}
+
+/**
+ * Runs until SIGINT/SIGTERM (or `trigger`), then `stop`; SIGHUP calls `onHup`. Resolves the exit
+ * code: 0 after a clean stop, 1 when it failed or a later signal forced the exit.
+ */
+function untilStopped(rt: Runtime, log: Logger, stop: (progress: (line: string) => void) => Promise<void>, onHup: () => void, trigger?: (fn: (why: string) => void) => void): Promise<number> {
+  return new Promise<number>((resolve) => {
     let stoppingSince = -1;
-    const stop = (sig: string) => {
+    const begin = (sig: string) => {
       if (stoppingSince >= 0) {
         // tsx relays a process-group signal (Ctrl-C, systemd) a second time ~30 ms later: only
         // a signal after the grace period forces the exit
@@ -141,8 +175,7 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
       }
       stoppingSince = Date.now();
       log.notice(`${sig}: stopping — no new connections, ending every track`);
-      server.stop(15_000, (line) => log.notice(line)).then(async () => {
-        for (const b of builtins) await b.close().catch(() => {});
+      stop((line) => log.notice(line)).then(() => {
         log.notice("stopped");
         resolve(0);
       }, (err) => {
@@ -150,9 +183,64 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
         resolve(1);
       });
     };
-    rt.onSignal("SIGINT", () => stop("SIGINT"));
-    rt.onSignal("SIGTERM", () => stop("SIGTERM"));
+    rt.onSignal("SIGINT", () => begin("SIGINT"));
+    rt.onSignal("SIGTERM", () => begin("SIGTERM"));
+    rt.onSignal("SIGHUP", () => {
+      log.notice("SIGHUP: reloading certificates");
+      onHup();
+    });
+    trigger?.(begin);
   });
+}
+
+/** `worker_processes N`: this process runs the workers and the management API. */
+async function primaryMain(rt: Runtime, config: Config, log: Logger, count: number, controllerUrl: string | undefined, closeBuiltins: () => Promise<void>): Promise<number> {
+  const primary = new ClusterPrimary({ runtime: rt, config, log, count, controllerUrl });
+  try {
+    await primary.start();
+    for (const api of config.api) {
+      const app = clusterApiApp(primary, api.locations);
+      for (const l of api.listen) {
+        const http = await rt.serveHttp({ hostname: l.hostname, port: l.port }, (req) => app.fetch(req));
+        primary.httpServers.push(http);
+        logApi(log, http.addr, api.locations);
+      }
+    }
+  } catch (err) {
+    log.error(`cannot start: ${(err as Error).message}`);
+    await primary.stop(0).catch(() => {});
+    await closeBuiltins();
+    return 1;
+  }
+  log.notice(`rtmp-kmp ${VERSION.version} started on ${rt.name} (pid ${rt.pid()}) with ${count} worker processes, config ${config.source}`);
+  return await untilStopped(rt, log, async (progress) => {
+    await primary.stop(STOP_GRACE_MS, progress);
+    await closeBuiltins();
+  }, () => primary.reload());
+}
+
+/** One worker of `worker_processes N`, started by the primary with its spec in the environment. */
+async function workerMain(rt: Runtime, base: Config, baseLog: Logger, specText: string): Promise<number> {
+  let spec;
+  try {
+    spec = parseWorkerSpec(specText);
+  } catch (err) {
+    baseLog.error(`${WORKER_ENV}: ${(err as Error).message}`);
+    return 1;
+  }
+  const log = baseLog.child({ worker: spec.slot });
+  let config = workerConfig(base, spec);
+  if (spec.controller) config = withControlUrls(config, spec.controller);
+  const accessLog = config.log.access_log ? openAccessLog(config.log.access_log, config.log.log_format) : null;
+  const worker = new ClusterWorker({ runtime: rt, config, log, spec, onSessionEnd: accessLog ?? undefined });
+  try {
+    await worker.start();
+  } catch (err) {
+    log.error(`cannot start: ${(err as Error).message}`);
+    await worker.stop(0, () => {}).catch(() => {});
+    return 1;
+  }
+  return await untilStopped(rt, log, (progress) => worker.stop(STOP_GRACE_MS, progress), () => worker.server.reloadCertificates(), (begin) => worker.watchPrimary(() => begin("primary gone")));
 }
 
 /** The built-in controller and KMP receiver of the embedded first-run defaults. */
@@ -161,23 +249,6 @@ async function startBuiltins(rt: Runtime, log: Logger, dir: string): Promise<{ c
   const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
   log.notice(`built-in controller on ${controller.url}, built-in KMP receiver on ${receiver.url} writing to ${dir}/`);
   return { controllerUrl: controller.url, closers: [controller, receiver] };
-}
-
-/** Points every application without control URLs at the built-in controller. */
-function withController(cfg: Config, url: string): Config {
-  return {
-    ...cfg,
-    servers: cfg.servers.map((s) => ({
-      ...s,
-      applications: s.applications.map((a) => ({
-        ...a,
-        kmp_ctrl_connect_url: a.kmp_ctrl_connect_url ?? `${url}/connect`,
-        kmp_ctrl_publish_url: a.kmp_ctrl_publish_url ?? `${url}/publish`,
-        kmp_ctrl_unpublish_url: a.kmp_ctrl_unpublish_url ?? `${url}/unpublish`,
-        kmp_ctrl_republish_url: a.kmp_ctrl_republish_url ?? `${url}/republish`,
-      })),
-    })),
-  };
 }
 
 async function receiverMain(rt: Runtime, o: { listen?: string; dir?: string; "ack-every"?: string; "log-level"?: string }): Promise<number> {

@@ -7,7 +7,8 @@ import { fixed2, Raw, SPLICE as RTMP_INFO } from "./json.ts";
 
 /** Status tree objects in the reference's key order (spec §7.2, fixture s01 api/). */
 
-export function versionFields(server: IngestServer, rtmp: boolean): Record<string, unknown> {
+/** `proc`: the process the API answers for (one server, or the primary of worker processes). */
+export function versionFields(proc: { pid: number; startedMs: number }, rtmp: boolean): Record<string, unknown> {
   const v: Record<string, unknown> = {
     version: VERSION.version,
     nginx_version: VERSION.nginx_version,
@@ -15,10 +16,12 @@ export function versionFields(server: IngestServer, rtmp: boolean): Record<strin
   if (rtmp) v.rtmp_version = VERSION.rtmp_version;
   v.compiler = VERSION.compiler;
   v.built = VERSION.built;
-  v.pid = server.runtime.pid();
-  v.uptime = Math.floor((Date.now() - server.startedMs) / 1000);
+  v.pid = proc.pid;
+  v.uptime = Math.floor((Date.now() - proc.startedMs) / 1000);
   return v;
 }
+
+const processOf = (server: IngestServer) => ({ pid: server.runtime.pid(), startedMs: server.startedMs });
 
 export function upstreamObject(u: ReturnType<TrackEntry["track"]["stats"]>["upstreams"][number]): Record<string, unknown> {
   return {
@@ -109,7 +112,7 @@ export function sessionObject(server: IngestServer, s: RtmpSession): Record<stri
 export function rtmpKmpRoot(server: IngestServer): Record<string, unknown> {
   const now = Date.now();
   return {
-    ...versionFields(server, true),
+    ...versionFields(processOf(server), true),
     naccepted: server.naccepted,
     bw_in: server.bytesIn.bps(now),
     bytes_in: server.bytesIn.bytes,
@@ -132,5 +135,5 @@ export function kmpOutTracks(server: IngestServer): Record<string, unknown> {
 }
 
 export function kmpOutRoot(server: IngestServer): Record<string, unknown> {
-  return { ...versionFields(server, false), tracks: kmpOutTracks(server) };
+  return { ...versionFields(processOf(server), false), tracks: kmpOutTracks(server) };
 }

@@ -266,7 +266,16 @@ export function buildConfig(
       servers.push(validated(ServerSchema, server, rs.file, rs.line, "server"));
     }
   }
-  return { source, servers, api, log, ignored };
+  return { source, servers, api, log, worker_processes: 1, ignored };
+}
+
+/** `worker_processes N|auto` (nginx's main-context directive): N ≥ 1, or 0 for auto. */
+export function parseWorkerProcesses(value: string, d: RawDirective): number {
+  if (value === "auto") return 0;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 256) {
+    throw new ConfigError("CONFIG_ERR_INVALID_VALUE", `invalid worker_processes "${value}" (expected 1..256 or auto)`, where(d));
+  }
+  return Number(value);
 }
 
 export function parseApiDirective(d: RawDirective, prefix: string): ApiLocation {

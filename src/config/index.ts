@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "../errors.ts";
-import { parseListen } from "./build.ts";
+import { parseListen, parseWorkerProcesses } from "./build.ts";
 import { parseJsonConfig } from "./json.ts";
 import { parseNginxConf } from "./nginx.ts";
 import type { ApplicationConfig, Config, LogConfig, ServerConfig } from "./types.ts";
@@ -35,7 +35,7 @@ export function defaultConfig(): Config {
 
 const LEVELS = ["debug", "info", "notice", "warn", "error"];
 
-export function applyOverrides(cfg: Config, o: { listen?: string; apiListen?: string; logLevel?: string }): Config {
+export function applyOverrides(cfg: Config, o: { listen?: string; apiListen?: string; logLevel?: string; workers?: string }): Config {
   const where = (directive: string, value: string) => ({ name: directive, args: [value], file: "<command line>", line: 0 });
   let servers = cfg.servers;
   if (o.listen && servers.length) {
@@ -57,9 +57,27 @@ export function applyOverrides(cfg: Config, o: { listen?: string; apiListen?: st
     }
     log = { ...log, level: o.logLevel as LogConfig["level"] };
   }
-  return { ...cfg, servers, api, log };
+  const workers = o.workers === undefined ? cfg.worker_processes : parseWorkerProcesses(o.workers, where("--workers", o.workers));
+  return { ...cfg, servers, api, log, worker_processes: workers };
 }
 
 export function findApplication(server: ServerConfig, name: string): ApplicationConfig | undefined {
   return server.applications.find((a) => a.name === name);
+}
+
+/** Points every application without control URLs at `url` (the embedded built-in controller). */
+export function withControlUrls(cfg: Config, url: string): Config {
+  return {
+    ...cfg,
+    servers: cfg.servers.map((s) => ({
+      ...s,
+      applications: s.applications.map((a) => ({
+        ...a,
+        kmp_ctrl_connect_url: a.kmp_ctrl_connect_url ?? `${url}/connect`,
+        kmp_ctrl_publish_url: a.kmp_ctrl_publish_url ?? `${url}/publish`,
+        kmp_ctrl_unpublish_url: a.kmp_ctrl_unpublish_url ?? `${url}/unpublish`,
+        kmp_ctrl_republish_url: a.kmp_ctrl_republish_url ?? `${url}/republish`,
+      })),
+    })),
+  };
 }

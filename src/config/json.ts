@@ -37,6 +37,7 @@ const JsonConfig = v.object({
       })),
     })),
   })),
+  worker_processes: v.optional(v.union([v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(256)), v.literal("auto")])),
   log: v.optional(v.object({
     level: v.optional(v.picklist(["debug", "info", "notice", "warn", "error"])),
     format: v.optional(v.picklist(["text", "json"])),
@@ -102,5 +103,6 @@ export function parseJsonConfig(text: string, file: string): Config {
       return out;
     }),
   }));
-  return buildConfig(file, rtmp, api, [], log);
+  const workers = cfg.worker_processes === undefined ? 1 : cfg.worker_processes === "auto" ? 0 : cfg.worker_processes;
+  return { ...buildConfig(file, rtmp, api, [], log), worker_processes: workers };
 }

@@ -1,5 +1,5 @@
 import { ConfigError } from "../errors.ts";
-import { buildConfig, parseApiDirective, parseListen, type RawDirective, type RawRtmp } from "./build.ts";
+import { buildConfig, parseApiDirective, parseListen, parseWorkerProcesses, type RawDirective, type RawRtmp } from "./build.ts";
 import { type Directive, parseNginxSyntax } from "./tokenizer.ts";
 import type { ApiServerConfig, Config, LogConfig } from "./types.ts";
 
@@ -18,6 +18,7 @@ export function parseNginxConf(text: string, file: string): Config {
   const raw = (d: Directive): RawDirective => ({ name: d.name, args: d.args, file, line: d.line });
   let rtmp: RawRtmp | null = null;
   const api: ApiServerConfig[] = [];
+  let workers = 1;
 
   for (const d of tree) {
     if (d.name === "rtmp" && d.block) {
@@ -62,6 +63,8 @@ export function parseNginxConf(text: string, file: string): Config {
           api.push(entry);
         }
       }
+    } else if (d.name === "worker_processes") {
+      workers = parseWorkerProcesses(d.args[0] ?? "", raw(d));
     } else if (d.name === "error_log") {
       const lvl = LEVELS[d.args[1] ?? ""];
       if (lvl) log.level = lvl;
@@ -70,5 +73,5 @@ export function parseNginxConf(text: string, file: string): Config {
       ignored.push({ file, line: d.line, directive: d.name });
     }
   }
-  return buildConfig(file, rtmp, api, ignored, log);
+  return { ...buildConfig(file, rtmp, api, ignored, log), worker_processes: workers };
 }

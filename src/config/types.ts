@@ -90,6 +90,8 @@ export type Config = {
   servers: ServerConfig[];
   api: ApiServerConfig[];
   log: LogConfig;
+  /** `worker_processes`: RTMP worker processes behind one API (1 = this process serves alone, 0 = auto: one per core). */
+  worker_processes: number;
   /** Directives that were accepted but have no effect here, for one log line each at start. */
   ignored: { file: string; line: number; directive: string }[];
 };

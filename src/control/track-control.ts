@@ -6,7 +6,7 @@ import type { Logger } from "../log/logger.ts";
 import { ControlClient, retry, sleep } from "./client.ts";
 import { publishBody, republishBody, unpublishBody } from "./events.ts";
 import { decodeBase64, parseKmpUrl, PublishAnswerSchema, RepublishAnswerSchema } from "./schemas.ts";
-import type { PublishAnswer, RepublishAnswer, TrackControl, TrackIdentity, UnpublishReason } from "./types.ts";
+import type { PublishAnswer, RepublishAnswer, TrackControl, TrackIdentity, UnpublishReason, UnpublishRequest } from "./types.ts";
 
 /** `code` must be the string "ok" (case-insensitive); checked before the rest of the answer. */
 function checkCode(o: Record<string, unknown>): void {
@@ -44,24 +44,28 @@ export function parseRepublishAnswer(raw: Record<string, unknown>): RepublishAns
   return { url: r.output.url, connect_data: data };
 }
 
-/** The controller calls of one track: publish/republish with the reference's retries, unpublish once. */
+/**
+ * The controller calls of one track: publish/republish with the reference's retries, unpublish once.
+ * `owed`: told the unpublish this track is owed when its publish starts, and null once it was sent.
+ */
 export function createTrackControl(opts: {
   config: TrackConfig;
   identity: TrackIdentity;
   client?: ControlClient;
   log: Logger;
   sleep?: typeof sleep;
+  owed?: (unpublish: UnpublishRequest | null) => void;
 }): TrackControl {
-  const { config: c, identity, log } = opts;
+  const { config: c, identity, log, owed } = opts;
   const client = opts.client ?? new ControlClient();
-  const post = (url: string, body: string, signal?: AbortSignal) =>
-    client.post(url, body, {
-      timeoutMs: c.kmp_ctrl_timeout,
-      readTimeoutMs: c.kmp_ctrl_read_timeout,
-      bufferSize: c.kmp_ctrl_buffer_size,
-      headers: c.kmp_ctrl_add_header,
-      signal,
-    });
+  const options = {
+    timeoutMs: c.kmp_ctrl_timeout,
+    readTimeoutMs: c.kmp_ctrl_read_timeout,
+    bufferSize: c.kmp_ctrl_buffer_size,
+    headers: c.kmp_ctrl_add_header,
+  };
+  const post = (url: string, body: string, signal?: AbortSignal) => client.post(url, body, { ...options, signal });
+  let owing = false;
   const retries = { retries: c.kmp_ctrl_retries, intervalMs: c.kmp_ctrl_retry_interval, sleep: opts.sleep };
 
   return {
@@ -71,6 +75,10 @@ export function createTrackControl(opts: {
       const url = c.kmp_ctrl_publish_url;
       if (!url) throw new CtrlError("CTRL_ERR_NO_URL", "no kmp_ctrl_publish_url");
       const body = publishBody(identity, mediaInfo);
+      if (owed && !owing && c.kmp_ctrl_unpublish_url) {
+        owing = true;
+        owed({ url: c.kmp_ctrl_unpublish_url, body: unpublishBody(identity, "rtmp_disconnect"), options });
+      }
       return await retry(async () => parsePublishAnswer(await post(url, body, signal)), { ...retries, signal, onFail: (err, n) => log.warn(`publish attempt ${n} failed: ${(err as Error).message}`) });
     },
 
@@ -84,6 +92,10 @@ export function createTrackControl(opts: {
     unpublish(reason: UnpublishReason): void {
       const url = c.kmp_ctrl_unpublish_url;
       if (!url) return;
+      if (owing) {
+        owing = false;
+        owed?.(null);
+      }
       post(url, unpublishBody(identity, reason)).catch((err) => {
         if (!(err instanceof CtrlError && (err.code === "CTRL_ERR_BAD_JSON" || err.code === "CTRL_ERR_CONTENT_TYPE"))) {
           log.warn(`unpublish notification failed: ${(err as Error).message}`);

@@ -1,4 +1,5 @@
 import type { ResumeFrom } from "../config/types.ts";
+import type { PostOptions } from "./client.ts";
 
 export type UpstreamSpec = {
   url: string;
@@ -9,3 +10,9 @@ export type UpstreamSpec = {
 };
 
 export type { PublishAnswer, RepublishAnswer, TrackControl, TrackIdentity, UnpublishReason, UpstreamAnswer } from "../kmp/controller.ts";
+
+/**
+ * The unpublish a track is owed once its publish started, as data: the primary of a worker that
+ * dies sends it for the worker's tracks (reason `rtmp_disconnect`).
+ */
+export type UnpublishRequest = { url: string; body: string; options: Omit<PostOptions, "signal"> };

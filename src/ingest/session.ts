@@ -3,7 +3,7 @@ import { connectBody, rtmpInfoJson } from "../control/events.ts";
 import { connectCallback } from "../control/connect.ts";
 import { createTrackControl } from "../control/track-control.ts";
 import type { ControlClient } from "../control/client.ts";
-import type { UnpublishReason } from "../control/types.ts";
+import type { UnpublishReason, UnpublishRequest } from "../control/types.ts";
 import { CodedError, RtmpError } from "../errors.ts";
 import { codecName, kmpCodecId, TrackConverter } from "../flv/track-converter.ts";
 import { parseAudioTags, parseVideoTags, type MediaTag } from "../flv/tag.ts";
@@ -46,6 +46,8 @@ export interface SessionHost {
   /** A KMP track was created / destroyed (kmp-out API registry). */
   trackOpened(track: KmpTrack, session: RtmpSession, stream: RtmpStream, streamTrack: StreamTrack): void;
   trackClosed(track: KmpTrack): void;
+  /** A track's publish started (its unpublish is owed), or that unpublish was sent (null). */
+  owedUnpublish?(key: string, unpublish: UnpublishRequest | null): void;
   countBytesIn(n: number): void;
   countBytesOut(n: number): void;
   countFrameIn(video: boolean): void;
@@ -693,7 +695,10 @@ export class RtmpSession {
         args: pub.args,
       }),
     };
-    const control = createTrackControl({ config: app, identity, client: this.host.control, log });
+    const host = this.host;
+    const owedKey = `${this.connection}/${identity.inputId}`;
+    const owed = host.owedUnpublish ? (u: UnpublishRequest | null) => host.owedUnpublish!(owedKey, u) : undefined;
+    const control = createTrackControl({ config: app, identity, client: host.control, log, owed });
     const track: KmpTrack = new KmpTrack({
       id: this.host.nextTrackId(),
       metrics: this.host.metrics,

@@ -1,6 +1,7 @@
 import { boundedRequest, HTTP_LIMITS } from "./http-limits.ts";
 import { ConnQueue } from "./conn-queue.ts";
-import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime } from "./types.ts";
+import { bunSpawnWorker } from "./bun-process.ts";
+import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** The slice of Bun's socket API this adapter uses (typed locally). */
 type BunSocket = {
@@ -27,7 +28,7 @@ type SocketHandler = {
   connectError?(s: BunSocket, err: Error): void;
 };
 type BunNs = {
-  listen(o: { hostname: string; port: number; allowHalfOpen: boolean; tls?: { cert: string; key: string }; socket: SocketHandler }): { port: number; hostname: string; stop(force?: boolean): void };
+  listen(o: { hostname: string; port: number; allowHalfOpen: boolean; reusePort?: boolean; tls?: { cert: string; key: string }; socket: SocketHandler }): { port: number; hostname: string; stop(force?: boolean): void };
   connect(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: SocketHandler; data?: BunTcpConn }): Promise<BunSocket>;
   serve(o: { hostname: string; port: number; maxRequestBodySize?: number; fetch(req: Request, server: { requestIP(r: Request): { address: string; port: number } | null }): Response | Promise<Response> }): {
     port: number;
@@ -36,7 +37,8 @@ type BunNs = {
   };
 };
 const B = (globalThis as unknown as { Bun: BunNs }).Bun;
-type Proc = { on(sig: string, fn: () => void): void; exit(code: number): never; pid: number; argv: string[] };
+type Proc = { on(sig: string, fn: () => void): void; exit(code: number): never; pid: number; ppid: number; argv: string[]; env: Record<string, string | undefined> };
+const nav = (globalThis as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator;
 const proc = (globalThis as unknown as { process: Proc }).process;
 
 const HIGH_WATER = 256 * 1024;
@@ -181,17 +183,28 @@ const handler: SocketHandler = {
 
 class BunTcpListener implements Listener {
   readonly addr: NetAddr;
-  private readonly server: { stop(force?: boolean): void };
+  private server: { stop(force?: boolean): void };
   private readonly conns = new ConnQueue(() => this.close());
+  private readonly opts: ListenOptions;
+  private tls: TlsFiles | undefined;
   private stopped = false;
 
   constructor(o: ListenOptions) {
+    this.opts = o;
+    this.tls = o.tls;
+    const server = this.open(o.tls, o.port);
+    this.server = server;
+    this.addr = { hostname: plain(server.hostname), port: server.port };
+  }
+
+  private open(tls: TlsFiles | undefined, port: number): { port: number; hostname: string; stop(force?: boolean): void } {
     const conns = this.conns;
-    const server = B.listen({
-      hostname: o.hostname,
-      port: o.port,
+    return B.listen({
+      hostname: this.opts.hostname,
+      port,
       allowHalfOpen: true,
-      ...(o.tls ? { tls: { cert: o.tls.cert, key: o.tls.key } } : {}),
+      ...(this.opts.reusePort ? { reusePort: true } : {}),
+      ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
       socket: {
         ...handler,
         open(s) {
@@ -202,12 +215,30 @@ class BunTcpListener implements Listener {
         },
       },
     });
-    this.server = server;
-    this.addr = { hostname: plain(server.hostname), port: server.port };
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Conn> {
     return this.conns[Symbol.asyncIterator]();
+  }
+
+  /** A new listener with the new certificate; stop(false) on the old one keeps its connections. */
+  setTls(files: TlsFiles): void {
+    if (!this.opts.tls) throw new Error("not a TLS listener");
+    if (this.stopped) return;
+    const old = this.server;
+    if (this.opts.reusePort) {
+      this.server = this.open(files, this.addr.port);
+      old.stop(false);
+    } else {
+      old.stop(false);
+      try {
+        this.server = this.open(files, this.addr.port);
+      } catch (err) {
+        this.server = this.open(this.tls, this.addr.port); // a bad certificate: serve the old one again
+        throw err;
+      }
+    }
+    this.tls = files;
   }
 
   close(): void {
@@ -268,6 +299,10 @@ export function bunRuntime(): Runtime {
     onSignal: (sig, fn) => proc.on(sig, fn),
     exit: (code) => proc.exit(code),
     pid: () => proc.pid,
+    ppid: () => proc.ppid,
     args: () => proc.argv.slice(2),
+    env: (name) => proc.env[name],
+    cpuCount: () => nav?.hardwareConcurrency ?? 1,
+    spawnWorker: bunSpawnWorker,
   };
 }

@@ -1,5 +1,6 @@
 import { boundedRequest } from "./http-limits.ts";
-import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime } from "./types.ts";
+import { denoSpawnWorker } from "./deno-process.ts";
+import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** The slice of the Deno namespace this adapter uses (typed locally so tsc needs no Deno types). */
 type DenoConn = {
@@ -13,8 +14,8 @@ type DenoConn = {
 };
 type DenoListener = AsyncIterable<DenoConn> & { addr: { hostname: string; port: number }; close(): void; accept(): Promise<DenoConn> };
 type DenoNs = {
-  listen(o: { hostname: string; port: number; transport: "tcp" }): DenoListener;
-  listenTls(o: { hostname: string; port: number; cert: string; key: string }): DenoListener;
+  listen(o: { hostname: string; port: number; transport: "tcp"; reusePort?: boolean }): DenoListener;
+  listenTls(o: { hostname: string; port: number; cert: string; key: string; reusePort?: boolean }): DenoListener;
   connect(o: { hostname: string; port: number; transport: "tcp"; signal?: AbortSignal }): Promise<DenoConn>;
   serve(o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, h: (req: Request, info: { remoteAddr: { hostname: string; port: number } }) => Response | Promise<Response>): {
     addr: { hostname: string; port: number };
@@ -24,9 +25,12 @@ type DenoNs = {
   addSignalListener(sig: string, fn: () => void): void;
   exit(code: number): never;
   pid: number;
+  ppid: number;
   args: string[];
+  env: { get(name: string): string | undefined };
 };
 const D = (globalThis as unknown as { Deno: DenoNs }).Deno;
+const nav = (globalThis as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator;
 
 const MIN_READ = 4 * 1024;
 const MAX_READ = 64 * 1024;
@@ -136,25 +140,57 @@ class DenoTcpConn implements Conn {
   }
 }
 
+/** Deno's listener; `setTls` swaps it for a new one on the same port (the accept loop follows). */
 class DenoTcpListener implements Listener {
   readonly addr: NetAddr;
-  private readonly l: DenoListener;
-  constructor(l: DenoListener) {
-    this.l = l;
-    this.addr = addr(l.addr);
+  private l: DenoListener;
+  private readonly opts: ListenOptions;
+  private tls: TlsFiles | undefined;
+  private isClosed = false;
+  constructor(o: ListenOptions) {
+    this.opts = o;
+    this.tls = o.tls;
+    this.l = this.open(o.tls, o.port);
+    this.addr = addr(this.l.addr);
+  }
+  private open(tls: TlsFiles | undefined, port: number): DenoListener {
+    const { hostname, reusePort } = this.opts;
+    const shared = reusePort ? { reusePort: true } : {};
+    return tls ? D.listenTls({ hostname, port, cert: tls.cert, key: tls.key, ...shared }) : D.listen({ hostname, port, transport: "tcp", ...shared });
   }
   async *[Symbol.asyncIterator](): AsyncIterator<Conn> {
     for (;;) {
+      const l = this.l;
       let c: DenoConn;
       try {
-        c = await this.l.accept();
+        c = await l.accept();
       } catch {
+        if (!this.isClosed && this.l !== l) continue; // replaced by setTls
         return; // listener closed
       }
       yield new DenoTcpConn(c);
     }
   }
+  setTls(files: TlsFiles): void {
+    if (!this.opts.tls) throw new Error("not a TLS listener");
+    if (this.isClosed) return;
+    const old = this.l;
+    if (this.opts.reusePort) {
+      this.l = this.open(files, this.addr.port);
+      old.close();
+    } else {
+      old.close();
+      try {
+        this.l = this.open(files, this.addr.port);
+      } catch (err) {
+        this.l = this.open(this.tls, this.addr.port); // a bad certificate: serve the old one again
+        throw err;
+      }
+    }
+    this.tls = files;
+  }
   close(): void {
+    this.isClosed = true;
     try {
       this.l.close();
     } catch { /* already closed */ }
@@ -164,8 +200,7 @@ class DenoTcpListener implements Listener {
 export function denoRuntime(): Runtime {
   return {
     name: "deno",
-    listen: (o: ListenOptions) =>
-      Promise.resolve(new DenoTcpListener(o.tls ? D.listenTls({ hostname: o.hostname, port: o.port, cert: o.tls.cert, key: o.tls.key }) : D.listen({ hostname: o.hostname, port: o.port, transport: "tcp" }))),
+    listen: (o: ListenOptions) => Promise.resolve(new DenoTcpListener(o)),
     connect: async (o: ConnectOptions) => new DenoTcpConn(await D.connect({ hostname: o.hostname, port: o.port, transport: "tcp", signal: o.signal })),
     serveHttp: (o: ListenOptions, handler: FetchHandler): Promise<HttpServer> =>
       new Promise((resolve) => {
@@ -187,6 +222,10 @@ export function denoRuntime(): Runtime {
     onSignal: (sig, fn) => D.addSignalListener(sig, fn),
     exit: (code) => D.exit(code),
     pid: () => D.pid,
+    ppid: () => D.ppid,
     args: () => D.args,
+    env: (name) => D.env.get(name),
+    cpuCount: () => nav?.hardwareConcurrency ?? 1,
+    spawnWorker: denoSpawnWorker,
   };
 }

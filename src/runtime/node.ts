@@ -3,7 +3,8 @@ import * as tls from "node:tls";
 import * as http from "node:http";
 import { ConnQueue } from "./conn-queue.ts";
 import { HTTP_LIMITS } from "./http-limits.ts";
-import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime } from "./types.ts";
+import { nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
+import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`; IPv6 stays without brackets. */
 export function plainIp(ip: string | undefined): string {
@@ -126,6 +127,11 @@ class NodeListener implements Listener {
     return this.conns[Symbol.asyncIterator]();
   }
 
+  setTls(files: TlsFiles): void {
+    if (!(this.server instanceof tls.Server)) throw new Error("not a TLS listener");
+    this.server.setSecureContext({ cert: files.cert, key: files.key });
+  }
+
   close(): void {
     this.server.close();
     this.conns.end();
@@ -246,7 +252,9 @@ export function nodeServeHttp(opts: ListenOptions, handler: FetchHandler): Promi
     server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
     server.requestTimeout = HTTP_LIMITS.headersTimeoutMs + HTTP_LIMITS.bodyTimeoutMs;
     server.once("error", reject);
-    server.listen({ host: opts.hostname, port: opts.port }, () => {
+    // exclusive: in a node:cluster worker an HTTP server is its own (the worker's internal API),
+    // never a socket shared with the other workers like the RTMP listeners
+    server.listen({ host: opts.hostname, port: opts.port, exclusive: true }, () => {
       server.off("error", reject);
       const a = server.address() as net.AddressInfo;
       resolve({
@@ -265,7 +273,9 @@ type Proc = {
   on(sig: string, fn: () => void): void;
   exit(code: number): never;
   pid: number;
+  ppid: number;
   argv: string[];
+  env: Record<string, string | undefined>;
 };
 
 export function nodeRuntime(): Runtime {
@@ -278,6 +288,10 @@ export function nodeRuntime(): Runtime {
     onSignal: (sig, fn) => proc.on(sig, fn),
     exit: (code) => proc.exit(code),
     pid: () => proc.pid,
+    ppid: () => proc.ppid,
     args: () => proc.argv.slice(2),
+    env: (name) => proc.env[name],
+    cpuCount: nodeCpuCount,
+    spawnWorker: nodeSpawnWorker,
   };
 }

@@ -25,10 +25,22 @@ export interface Conn {
 export interface Listener extends AsyncIterable<Conn> {
   readonly addr: NetAddr;
   close(): void;
+  /**
+   * TLS listeners: serve new connections with this certificate; connections already open keep
+   * theirs. Node swaps the context in place; Deno and Bun open a new listener on the same port
+   * and close the old one (with `reusePort` the new one is open first, so no connect is refused).
+   */
+  setTls(tls: TlsFiles): void;
 }
 
-/** `tls`: serve TLS on this listener (PEM certificate chain and private key). */
-export type ListenOptions = { hostname: string; port: number; tls?: { cert: string; key: string } };
+/** A PEM certificate chain and its private key. */
+export type TlsFiles = { cert: string; key: string };
+
+/**
+ * `tls`: serve TLS on this listener. `reusePort`: share the port with the other worker processes
+ * (SO_REUSEPORT on Deno and Bun; on Node the workers of node:cluster share the primary's socket).
+ */
+export type ListenOptions = { hostname: string; port: number; tls?: TlsFiles; reusePort?: boolean };
 export type ConnectOptions = { hostname: string; port: number; signal?: AbortSignal };
 
 /** A running HTTP server (Deno.serve / Bun.serve / node:http). */
@@ -38,14 +50,37 @@ export interface HttpServer {
 }
 export type FetchHandler = (req: Request, info: { remoteAddr: NetAddr }) => Response | Promise<Response>;
 
+/** How a process ended: its exit code, or the signal that killed it. */
+export type ProcessExit = { code: number | null; signal: string | null };
+
+/** A worker process running this same program (`Runtime.spawnWorker`). */
+export interface WorkerProcess {
+  readonly pid: number;
+  readonly exited: Promise<ProcessExit>;
+  kill(signal: "SIGTERM" | "SIGKILL" | "SIGHUP"): void;
+}
+
+export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
 export interface Runtime {
   readonly name: "deno" | "bun" | "node";
   listen(opts: ListenOptions): Promise<Listener>;
   connect(opts: ConnectOptions): Promise<Conn>;
   serveHttp(opts: ListenOptions, handler: FetchHandler): Promise<HttpServer>;
   /** Process hooks: signals and exit, so no other file names the runtime. */
-  onSignal(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  onSignal(signal: Signal, handler: () => void): void;
   exit(code: number): never;
   pid(): number;
+  /** The parent's pid (a worker notices its primary is gone when this changes). */
+  ppid(): number;
   args(): string[];
+  env(name: string): string | undefined;
+  /** Logical CPUs this process may use (`worker_processes auto`). */
+  cpuCount(): number;
+  /**
+   * Runs this program again (same entry, same arguments, stdout/stderr shared) with `env` added:
+   * node:cluster on Node (so listeners are shared), a child process of the same executable on
+   * Deno (with --unstable-net for SO_REUSEPORT) and Bun.
+   */
+  spawnWorker(env: Record<string, string>): WorkerProcess;
 }

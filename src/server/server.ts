@@ -9,6 +9,8 @@ import { RtmpSession, type SessionHost } from "../ingest/session.ts";
 import type { MediaKind, RtmpStream, StreamTrack } from "../ingest/stream.ts";
 import type { HttpServer, Listener, Runtime } from "../runtime/types.ts";
 import { RateMeter } from "../stats/rate-meter.ts";
+import type { UnpublishRequest } from "../control/types.ts";
+import { IdSource } from "./ids.ts";
 
 /** A KMP track as the kmp-out API lists it. */
 export type TrackEntry = { track: KmpTrack; session: RtmpSession; stream: RtmpStream; media: MediaKind; streamTrack: StreamTrack };
@@ -26,7 +28,15 @@ export type IngestServerOptions = {
   log: Logger;
   /** Called once per ended session (access log). */
   onSessionEnd?: (session: RtmpSession) => void;
+  /** Worker process: ids from the primary's blocks, listeners shared with the other workers. */
+  ids?: ServerIds;
+  reusePort?: boolean;
+  /** Worker process: each track's owed unpublish, for the primary to send if this process dies. */
+  onOwedUnpublish?: (key: string, unpublish: UnpublishRequest | null) => void;
 };
+
+/** Where connection, track and upstream connection ids come from. */
+export type ServerIds = { connection: IdSource; track: IdSource; upstream: IdSource };
 
 /**
  * The ingest server: accepts RTMP on every `listen`, runs a session per connection and keeps the
@@ -50,10 +60,11 @@ export class IngestServer implements SessionHost {
   readonly closedTracks = { frames: 0, bytes: 0 };
   readonly bytesIn: RateMeter;
   readonly bytesOut: RateMeter;
-  private connectionIds = 0;
-  private trackIds = 0;
-  private upstreamConnectionIds = 1_000_000;
+  private readonly ids: ServerIds;
+  private readonly reusePort: boolean;
   private listeners: Listener[] = [];
+  /** TLS listeners and the server{} whose certificate they serve (SIGHUP re-reads it). */
+  private readonly tlsListeners: { listener: Listener; config: ServerConfig }[] = [];
   private readonly sessionServer = new Map<RtmpSession, ServerState>();
   private readonly onSessionEnd?: (session: RtmpSession) => void;
   private readonly running = new Set<Promise<void>>();
@@ -64,6 +75,9 @@ export class IngestServer implements SessionHost {
     this.runtime = opts.runtime;
     this.log = opts.log;
     this.onSessionEnd = opts.onSessionEnd;
+    this.ids = opts.ids ?? { connection: IdSource.endless(), track: IdSource.endless(), upstream: IdSource.endless(1_000_001) };
+    this.reusePort = opts.reusePort ?? false;
+    if (opts.onOwedUnpublish) this.owedUnpublish = opts.onOwedUnpublish;
     this.bytesIn = new RateMeter(this.startedMs);
     this.bytesOut = new RateMeter(this.startedMs);
     this.servers = opts.config.servers.map((config) => ({
@@ -78,11 +92,10 @@ export class IngestServer implements SessionHost {
     for (const state of this.servers) {
       for (const l of state.config.listen) {
         const c = state.config;
-        const tls = l.ssl && c.ssl_certificate && c.ssl_certificate_key
-          ? { cert: readFileSync(c.ssl_certificate, "utf8"), key: readFileSync(c.ssl_certificate_key, "utf8") }
-          : undefined;
-        const listener = await this.runtime.listen({ hostname: l.hostname, port: l.port, tls });
+        const tls = l.ssl ? readCertificate(c) : undefined;
+        const listener = await this.runtime.listen({ hostname: l.hostname, port: l.port, tls, reusePort: this.reusePort });
         this.listeners.push(listener);
+        if (tls) this.tlsListeners.push({ listener, config: c });
         this.log.notice(`${tls ? "rtmps" : "rtmp"} listening on ${fmtAddr(listener.addr.hostname, listener.addr.port)}${l.proxy_protocol ? " (PROXY protocol)" : ""}`);
         void this.acceptLoop(listener, state, l.proxy_protocol);
       }
@@ -113,6 +126,22 @@ export class IngestServer implements SessionHost {
     }
   }
 
+  /**
+   * SIGHUP: every TLS listener re-reads its server's certificate and key; new connections get the
+   * new one, open sessions keep theirs. A file that cannot be read keeps the old certificate.
+   */
+  reloadCertificates(): void {
+    for (const { listener, config } of this.tlsListeners) {
+      const where = fmtAddr(listener.addr.hostname, listener.addr.port);
+      try {
+        listener.setTls(readCertificate(config));
+        this.log.notice(`rtmps ${where}: certificate reloaded from ${config.ssl_certificate}`);
+      } catch (err) {
+        this.log.error(`rtmps ${where}: certificate not reloaded, the old one stays: ${(err as Error).message}`);
+      }
+    }
+  }
+
   /** RTMP listeners are open (false once a stop began): what `GET /healthz` reports. */
   get accepting(): boolean {
     return this.listeners.length > 0;
@@ -126,6 +155,7 @@ export class IngestServer implements SessionHost {
       } catch { /* already closed */ }
     }
     this.listeners = [];
+    this.tlsListeners.length = 0;
   }
 
   /**
@@ -150,14 +180,15 @@ export class IngestServer implements SessionHost {
   // ---- SessionHost -------------------------------------------------------------------------
 
   nextConnectionId(): number {
-    return ++this.connectionIds;
+    return this.ids.connection.next();
   }
   nextTrackId(): string {
-    return String(++this.trackIds);
+    return String(this.ids.track.next());
   }
   nextUpstreamConnectionId(): number {
-    return ++this.upstreamConnectionIds;
+    return this.ids.upstream.next();
   }
+  owedUnpublish?: (key: string, unpublish: UnpublishRequest | null) => void;
   nowMs(): number {
     return Date.now();
   }
@@ -216,6 +247,12 @@ export class IngestServer implements SessionHost {
   appSessions(state: ServerState, app: ApplicationConfig): RtmpSession[] {
     return [...(state.sessions.get(app) ?? [])];
   }
+}
+
+/** The PEM certificate chain and key of a server{} (`ssl_certificate`, `ssl_certificate_key`). */
+function readCertificate(c: ServerConfig): { cert: string; key: string } {
+  if (!c.ssl_certificate || !c.ssl_certificate_key) throw new Error("no ssl_certificate / ssl_certificate_key");
+  return { cert: readFileSync(c.ssl_certificate, "utf8"), key: readFileSync(c.ssl_certificate_key, "utf8") };
 }
 
 export function fmtAddr(hostname: string, port: number): string {

@@ -1,0 +1,131 @@
+import { Hono, type Context } from "hono";
+import { Raw, renderJson } from "../api/json.ts";
+import { versionFields } from "../api/status.ts";
+import type { ApiLocation } from "../config/types.ts";
+import { sumExpositions } from "./metrics-sum.ts";
+import type { ClusterPrimary, WorkerEntry } from "./primary.ts";
+import type { IdKind, WorkerState } from "./protocol.ts";
+
+function json(c: Context, body: unknown): Response {
+  return c.body(renderJson(body), 200, { "Content-Type": "application/json" });
+}
+
+function fail(c: Context, status: 403 | 404 | 503, message: string): Response {
+  return c.body(JSON.stringify({ code: status, message }), status, { "Content-Type": "application/json" });
+}
+
+const isList = (c: Context) => c.req.query("list") === "1";
+type States = { worker: WorkerEntry; state: WorkerState }[];
+
+const sessionsOf = (states: States) =>
+  states.flatMap(({ state }) => state.sessions).sort((a, b) => a[2] - b[2]);
+const tracksOf = (states: States) =>
+  states.flatMap(({ state }) => state.tracks).sort((a, b) => Number(a[0]) - Number(b[0]));
+
+/** `GET /` of rtmp_kmp_api for every worker: the reference's tree, sessions of all workers, then `workers`. */
+async function rtmpKmpRoot(primary: ClusterPrimary): Promise<Record<string, unknown>> {
+  const states = await primary.states();
+  const sum = (k: "naccepted" | "bytes_in" | "bytes_out" | "bw_in" | "bw_out") => states.reduce((n, s) => n + s.state[k], 0);
+  const sessions = sessionsOf(states);
+  return {
+    ...versionFields({ pid: primary.runtime.pid(), startedMs: primary.startedMs }, true),
+    naccepted: sum("naccepted"),
+    bw_in: sum("bw_in"),
+    bytes_in: sum("bytes_in"),
+    bw_out: sum("bw_out"),
+    bytes_out: sum("bytes_out"),
+    servers: primary.config.servers.map((s, si) => ({
+      applications: s.applications.map((a, ai) => ({
+        name: a.name,
+        sessions: sessions.filter((x) => x[0] === si && x[1] === ai).map((x) => new Raw(x[3])),
+      })),
+    })),
+    workers: workersList(primary, states),
+  };
+}
+
+function workersList(primary: ClusterPrimary, states: States): Record<string, unknown>[] {
+  const now = Date.now();
+  return primary.workers.map((w) => {
+    const st = states.find((s) => s.worker === w)?.state;
+    return {
+      worker: w.slot,
+      pid: w.proc.pid,
+      uptime: Math.floor((now - w.startedMs) / 1000),
+      ready: w.api !== null,
+      sessions: st ? st.sessions.map((x) => x[2]).sort((a, b) => a - b) : [],
+      tracks: st ? st.tracks.map((x) => x[0]).sort((a, b) => Number(a) - Number(b)) : [],
+    };
+  });
+}
+
+function tracksObject(states: States): Record<string, Raw> {
+  const o: Record<string, Raw> = {};
+  for (const [id, text] of tracksOf(states)) o[id] = new Raw(text);
+  return o;
+}
+
+/** Forwards to the owner of `id`; a read-only location answers 403 first, as one process does. */
+async function toOwner(primary: ClusterPrimary, c: Context, kind: IdKind, raw: string, write: boolean, what: string): Promise<Response> {
+  const w = /^\d+$/.test(raw) ? primary.owner(kind, Number(raw)) : null;
+  if (w) return await primary.forward(w, c.req.raw);
+  if (!write && c.req.method !== "GET") return fail(c, 403, "the API is read-only");
+  return fail(c, 404, `${what} '${raw}' not found`);
+}
+
+function rtmpKmpApi(primary: ClusterPrimary, write: boolean): Hono {
+  const app = new Hono({ strict: false });
+  app.get("/", async (c) => (isList(c) ? json(c, ["multi", "sessions"]) : json(c, await rtmpKmpRoot(primary))));
+  app.get("/sessions", async (c) => {
+    const sessions = sessionsOf(await primary.states());
+    return isList(c) ? json(c, sessions.map((x) => x[2])) : json(c, sessions.map((x) => new Raw(x[3])));
+  });
+  app.all("/sessions/:connection", (c) => toOwner(primary, c, "connection", c.req.param("connection"), write, "session"));
+  return app;
+}
+
+function kmpOutApi(primary: ClusterPrimary, write: boolean): Hono {
+  const app = new Hono({ strict: false });
+  app.get("/", async (c) =>
+    json(c, { ...versionFields({ pid: primary.runtime.pid(), startedMs: primary.startedMs }, false), tracks: tracksObject(await primary.states()) }));
+  app.get("/tracks", async (c) => {
+    const states = await primary.states();
+    return isList(c) ? json(c, tracksOf(states).map((x) => x[0])) : json(c, tracksObject(states));
+  });
+  app.all("/tracks/:id/*", (c) => toOwner(primary, c, "track", c.req.param("id"), write, "track"));
+  app.all("/tracks/:id", (c) => toOwner(primary, c, "track", c.req.param("id"), write, "track"));
+  return app;
+}
+
+/**
+ * The management API of `worker_processes N`, served by the primary: the same routes as one
+ * process, over every worker — lists merged, one session's or track's requests answered by its
+ * worker, `/metrics` summed, `/healthz` 200 while some worker serves ("degraded" while one is being replaced).
+ */
+export function clusterApiApp(primary: ClusterPrimary, locations: ApiLocation[]): Hono {
+  const app = new Hono({ strict: false });
+  app.get("/metrics", async (c) => {
+    const own = [
+      "# HELP rtmp_kmp_workers Worker processes ready",
+      "# TYPE rtmp_kmp_workers gauge",
+      `rtmp_kmp_workers ${primary.workers.filter((w) => w.api).length}`,
+      ...primary.metrics.render({ rtmp_kmp_worker_restarts_total: ["counter", "Worker processes replaced after they died"] }),
+    ].join("\n");
+    return c.body(sumExpositions([own, ...await primary.metricsTexts()]), 200, { "Content-Type": "text/plain; version=0.0.4" });
+  });
+  app.get("/healthz", async (c) => {
+    if (primary.stopping) return c.json({ status: "stopping" }, 503);
+    const states = await primary.states();
+    const body = { status: "ok", workers: states.length, sessions: sessionsOf(states).length, tracks: tracksOf(states).length };
+    // a worker being replaced leaves the others serving: degraded, still in rotation
+    if (states.length === 0) return c.body(JSON.stringify({ ...body, status: "down" }), 503, { "Content-Type": "application/json" });
+    return json(c, states.length < primary.count ? { ...body, status: "degraded" } : body);
+  });
+  for (const loc of locations) {
+    const prefix = loc.prefix.replace(/\/+$/, "") || "/";
+    app.route(prefix, loc.kind === "rtmp_kmp_api" ? rtmpKmpApi(primary, loc.write) : kmpOutApi(primary, loc.write));
+  }
+  app.notFound((c) => fail(c, 404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.onError((err, c) => c.body(JSON.stringify({ code: 500, message: err.message }), 500, { "Content-Type": "application/json" }));
+  return app;
+}

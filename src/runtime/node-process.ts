@@ -1,0 +1,24 @@
+import cluster from "node:cluster";
+import { availableParallelism } from "node:os";
+import type { ProcessExit, WorkerProcess } from "./types.ts";
+
+/**
+ * A worker of node:cluster: the same entry and arguments (tsx's loader comes along in execArgv),
+ * and every `listen` of the worker shares the primary's socket — round-robin by the primary
+ * (Node's default on Linux) or accepted by the kernel when NODE_CLUSTER_SCHED_POLICY=none.
+ */
+export function nodeSpawnWorker(env: Record<string, string>): WorkerProcess {
+  const w = cluster.fork(env);
+  const exited = new Promise<ProcessExit>((resolve) => w.once("exit", (code: number | null, signal: string | null) => resolve({ code: signal ? null : code, signal: signal || null })));
+  return {
+    pid: w.process.pid ?? 0,
+    exited,
+    kill(signal) {
+      try {
+        w.process.kill(signal);
+      } catch { /* already gone */ }
+    },
+  };
+}
+
+export const nodeCpuCount = (): number => availableParallelism();
