@@ -222,7 +222,7 @@ class BunTcpListener implements Listener {
   }
 
   /** A new listener with the new certificate; stop(false) on the old one keeps its connections. */
-  setTls(files: TlsFiles): void {
+  async setTls(files: TlsFiles): Promise<void> {
     if (!this.opts.tls) throw new Error("not a TLS listener");
     if (this.stopped) return;
     const old = this.server;

@@ -32,6 +32,11 @@ type DenoNs = {
 const D = (globalThis as unknown as { Deno: DenoNs }).Deno;
 const nav = (globalThis as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator;
 
+/** Throws when the PEM files are not a usable certificate and key: Deno tells only at listen. */
+function checkTls(files: TlsFiles): void {
+  D.listenTls({ hostname: "127.0.0.1", port: 0, cert: files.cert, key: files.key }).close();
+}
+
 const MIN_READ = 4 * 1024;
 const MAX_READ = 64 * 1024;
 const HIGH_WATER = 256 * 1024;
@@ -140,13 +145,19 @@ class DenoTcpConn implements Conn {
   }
 }
 
-/** Deno's listener; `setTls` swaps it for a new one on the same port (the accept loop follows). */
+/**
+ * Deno's listener; `setTls` swaps it for a new one on the same port (the accept loop follows).
+ * Deno frees a closed listener's port only once its pending accept has failed, so without
+ * `reusePort` the new one is opened after that (connects in those few ms are refused).
+ */
 class DenoTcpListener implements Listener {
   readonly addr: NetAddr;
   private l: DenoListener;
   private readonly opts: ListenOptions;
   private tls: TlsFiles | undefined;
   private isClosed = false;
+  private accepting: Promise<DenoConn> | null = null;
+  private swapping: Promise<void> | null = null;
   constructor(o: ListenOptions) {
     this.opts = o;
     this.tls = o.tls;
@@ -163,31 +174,45 @@ class DenoTcpListener implements Listener {
       const l = this.l;
       let c: DenoConn;
       try {
-        c = await l.accept();
+        this.accepting = l.accept();
+        c = await this.accepting;
       } catch {
-        if (!this.isClosed && this.l !== l) continue; // replaced by setTls
-        return; // listener closed
+        if (this.isClosed) return; // listener closed
+        if (this.swapping) await this.swapping.catch(() => {}); // replaced by setTls
+        if (this.l !== l) continue;
+        return;
       }
       yield new DenoTcpConn(c);
     }
   }
-  setTls(files: TlsFiles): void {
+  async setTls(files: TlsFiles): Promise<void> {
     if (!this.opts.tls) throw new Error("not a TLS listener");
-    if (this.isClosed) return;
+    if (this.isClosed || this.swapping) return;
+    checkTls(files); // a bad certificate throws here, before the old listener is touched
     const old = this.l;
     if (this.opts.reusePort) {
       this.l = this.open(files, this.addr.port);
       old.close();
-    } else {
+      this.tls = files;
+      return;
+    }
+    const pending = this.accepting;
+    this.swapping = (async () => {
       old.close();
+      await pending?.catch(() => {});
       try {
         this.l = this.open(files, this.addr.port);
+        this.tls = files;
       } catch (err) {
-        this.l = this.open(this.tls, this.addr.port); // a bad certificate: serve the old one again
+        this.l = this.open(this.tls, this.addr.port);
         throw err;
       }
+    })();
+    try {
+      await this.swapping;
+    } finally {
+      this.swapping = null;
     }
-    this.tls = files;
   }
   close(): void {
     this.isClosed = true;

@@ -127,7 +127,7 @@ class NodeListener implements Listener {
     return this.conns[Symbol.asyncIterator]();
   }
 
-  setTls(files: TlsFiles): void {
+  async setTls(files: TlsFiles): Promise<void> {
     if (!(this.server instanceof tls.Server)) throw new Error("not a TLS listener");
     this.server.setSecureContext({ cert: files.cert, key: files.key });
   }

@@ -30,7 +30,7 @@ export interface Listener extends AsyncIterable<Conn> {
    * theirs. Node swaps the context in place; Deno and Bun open a new listener on the same port
    * and close the old one (with `reusePort` the new one is open first, so no connect is refused).
    */
-  setTls(tls: TlsFiles): void;
+  setTls(tls: TlsFiles): Promise<void>;
 }
 
 /** A PEM certificate chain and its private key. */

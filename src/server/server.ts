@@ -130,11 +130,11 @@ export class IngestServer implements SessionHost {
    * SIGHUP: every TLS listener re-reads its server's certificate and key; new connections get the
    * new one, open sessions keep theirs. A file that cannot be read keeps the old certificate.
    */
-  reloadCertificates(): void {
+  async reloadCertificates(): Promise<void> {
     for (const { listener, config } of this.tlsListeners) {
       const where = fmtAddr(listener.addr.hostname, listener.addr.port);
       try {
-        listener.setTls(readCertificate(config));
+        await listener.setTls(readCertificate(config));
         this.log.notice(`rtmps ${where}: certificate reloaded from ${config.ssl_certificate}`);
       } catch (err) {
         this.log.error(`rtmps ${where}: certificate not reloaded, the old one stays: ${(err as Error).message}`);

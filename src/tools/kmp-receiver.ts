@@ -25,6 +25,8 @@ export type KmpReceiverOptions = {
   /** After frame N of every connection, send 40 bytes that are not an ack (fault injection). */
   garbageAt?: number;
   dir?: string | null;
+  /** false: count frames and bytes and ack, but keep no packet (long runs, benches). Default true. */
+  keepPackets?: boolean;
   log?: Logger;
 };
 
@@ -52,6 +54,8 @@ export type ReceivedConnection = {
   closedBy: "sender" | "receiver" | null;
   acks: { frameId: bigint; upstreamFrameId: bigint; offset: number }[];
 };
+
+const EMPTY = new Uint8Array(0);
 
 const TYPES: Record<number, string> = {
   0x74636e63: "cnct",
@@ -199,8 +203,9 @@ export class KmpReceiver {
           const ds = v.getUint32(8, true);
           if (hs < 16 || hs > 65536 || ds > 16 * 1024 * 1024) throw new Error(`bad KMP packet header_size=${hs} data_size=${ds}`);
           if (buf.length - pos < hs + ds) break;
-          const header = buf.slice(pos, pos + hs);
-          const data = buf.slice(pos + hs, pos + hs + ds);
+          const keep: boolean = this.opts.keepPackets !== false || !rec || !!this.opts.dir;
+          const header: Uint8Array = keep ? buf.slice(pos, pos + hs) : EMPTY;
+          const data: Uint8Array = keep ? buf.slice(pos + hs, pos + hs + ds) : EMPTY;
           const p: ReceivedPacket = { type: TYPES[type] ?? `0x${type.toString(16)}`, headerSize: hs, dataSize: ds, header, data };
           if (!rec) {
             if (p.type !== "cnct") throw new Error(`first packet is ${p.type}, not cnct`);
@@ -224,9 +229,9 @@ export class KmpReceiver {
               await writeFile(path, buf); // everything so far, incl. bytes after this packet
             }
           }
-          lines.push(describePacket(p, fileOffset, rec.frames, rec.initialFrameId));
+          if (this.opts.dir) lines.push(describePacket(p, fileOffset, rec.frames, rec.initialFrameId));
           fileOffset += hs + ds;
-          rec.packets.push(p);
+          if (keep) rec.packets.push(p);
           rec.bytes += hs + ds;
           pos += hs + ds;
           if (p.type === "fram") {

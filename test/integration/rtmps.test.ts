@@ -1,14 +1,16 @@
 /**
  * RTMPS terminated in-process (`listen … ssl` with `ssl_certificate` / `ssl_certificate_key`):
- * ffmpeg publishes `rtmps://` on each runtime, beside a plain listener of the same server.
+ * ffmpeg publishes `rtmps://` on each runtime, beside a plain listener of the same server; the
+ * certificate is re-read on SIGHUP (one process, and every worker of `worker_processes 2`).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { INPUTS, requireShared } from "../helpers/paths.ts";
-import { requireTool, run } from "../helpers/proc.ts";
+import { INPUTS, requireShared, serverCommand } from "../helpers/paths.ts";
+import { getRuntime } from "../../src/runtime/detect.ts";
+import { requireTool, run, start } from "../helpers/proc.ts";
 import { startStack } from "../helpers/stack.ts";
 import { expectedFrames, receivedFrames } from "../helpers/expect-frames.ts";
 import { readFileSync } from "node:fs";
@@ -40,6 +42,101 @@ test("ffmpeg publishes rtmps:// to an in-process TLS listener: every frame reach
     assert.equal(stack.controller.events("connect").length, 1, "only the TLS client connected");
   } finally {
     await stack.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The certificate subject a fresh TLS client sees on `port` (openssl s_client). */
+async function servedSubject(port: number): Promise<string> {
+  const r = await run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`], { timeoutMs: 4_000 });
+  return /subject=.*?CN\s*=\s*(\S+)/.exec(r.stdout)?.[1] ?? `none (${r.stdout.slice(0, 200)} ${r.stderr.slice(0, 200)})`;
+}
+
+async function certificate(dir: string, name: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  const g = await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", `/CN=${name}`]);
+  assert.equal(g.code, 0, g.stderr);
+  return { cert, key };
+}
+
+test("certificate reload (SIGHUP's work): new connections get the new certificate, a publish in progress goes on, a bad file keeps the old one", { timeout: 90_000 }, async () => {
+  requireShared();
+  await requireTool("ffmpeg");
+  await requireTool("openssl", "version");
+  const dir = mkdtempSync(join(tmpdir(), "rtmps-reload-"));
+  const live = join(dir, "live.crt");
+  const liveKey = join(dir, "live.key");
+  const first = await certificate(dir, "first");
+  const second = await certificate(dir, "second");
+  copyFileSync(first.cert, live);
+  copyFileSync(first.key, liveKey);
+  const stack = await startStack({ listenDirectives: "ssl", serverDirectives: `ssl_certificate ${live}; ssl_certificate_key ${liveKey};` });
+  let ff: ReturnType<typeof start> | null = null;
+  try {
+    assert.equal(await servedSubject(stack.rtmpPort), "first");
+    const input = join(INPUTS, "av_h264baseline_aac.flv");
+    ff = start("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-i", input, "-c", "copy", "-f", "flv", `rtmps://127.0.0.1:${stack.rtmpPort}/live/during`]);
+    await stack.receiver.waitFor(() => stack.receiver.connections.length === 2 && stack.receiver.connections.every((c) => c.frames > 10), 20_000);
+    copyFileSync(second.cert, live);
+    copyFileSync(second.key, liveKey);
+    await stack.server.reloadCertificates();
+    assert.equal(await servedSubject(stack.rtmpPort), "second", "a new connection sees the new certificate");
+    assert.equal(await servedSubject(stack.rtmpPort), "second");
+    // a file that is not a certificate: logged, the listener keeps serving the previous one
+    writeFileSync(live, "not a certificate\n");
+    await stack.server.reloadCertificates();
+    assert.ok(stack.logs.some((l) => l.includes("certificate not reloaded")), stack.logs.slice(-5).join("\n"));
+    assert.equal(await servedSubject(stack.rtmpPort), "second", "still serving after a failed reload");
+    const r = await ff.exited;
+    assert.equal(r.code, 0, `the publish in progress went on: ${r.stderr}`);
+    await stack.controller.waitFor(() => stack.controller.events("unpublish").length === 2, 15_000);
+    assert.ok(stack.controller.events("unpublish").every((e) => e.reason === "rtmp_close" || e.reason === "rtmp_disconnect"));
+    const expected = expectedFrames(readFileSync(input));
+    const got = receivedFrames(stack.receiver.connections.filter((c) => c.trackId === "v1"));
+    assert.deepEqual(got.map((f) => f.md5), expected.video.map((f) => f.md5), "every video frame of the publish that spanned the reload");
+  } finally {
+    await ff?.stop("SIGKILL");
+    await stack.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("worker_processes 2 + SIGHUP to the primary: every worker serves the new certificate", { timeout: 90_000 }, async () => {
+  await requireTool("openssl", "version");
+  const rt = await getRuntime();
+  const dir = mkdtempSync(join(tmpdir(), "rtmps-hup-"));
+  const live = join(dir, "live.crt");
+  const liveKey = join(dir, "live.key");
+  const first = await certificate(dir, "first");
+  const second = await certificate(dir, "second");
+  copyFileSync(first.cert, live);
+  copyFileSync(first.key, liveKey);
+  const probe = await rt.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  writeFileSync(join(dir, "nginx.conf"), `worker_processes 2;
+rtmp { server { listen 127.0.0.1:${port} ssl; ssl_certificate ${live}; ssl_certificate_key ${liveKey}; application live { live on; } } }`);
+  const cmd = serverCommand();
+  const server = start(cmd[0], [...cmd.slice(1), "--config", join(dir, "nginx.conf")]);
+  try {
+    for (let t0 = Date.now(); (server.output().match(/worker \d ready/g) ?? []).length < 2; ) {
+      if (Date.now() - t0 > 30_000) throw new Error(`workers not ready:\n${server.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (let i = 0; i < 4; i++) assert.equal(await servedSubject(port), "first");
+    copyFileSync(second.cert, live);
+    copyFileSync(second.key, liveKey);
+    // process.kill: under Deno, ChildProcess.kill("SIGHUP") leaves later child processes of the test hanging
+    process.kill(server.child.pid!, "SIGHUP");
+    for (let t0 = Date.now(); (server.output().match(/certificate reloaded/g) ?? []).length < 2; ) {
+      if (Date.now() - t0 > 15_000) throw new Error(`no reload in both workers:\n${server.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // the kernel / the primary spreads new connections over both workers: all must show the new one
+    for (let i = 0; i < 10; i++) assert.equal(await servedSubject(port), "second", `connection ${i}`);
+  } finally {
+    await server.stop("SIGTERM");
     rmSync(dir, { recursive: true, force: true });
   }
 });
