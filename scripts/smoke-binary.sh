@@ -20,3 +20,18 @@ grep -Eq '^rtmp_kmp_rtmp_frames_in_total\{media="video"\} [1-9]' <<< "$metrics" 
 kill -TERM "$pid"; wait "$pid" || true
 if [ "$frames" -lt 50 ]; then echo "smoke: $bin: only $frames video frames in kmp-out"; cat server.log; exit 1; fi
 echo "smoke: $bin OK ($frames video frames through KMP)"
+
+# worker processes: the executable starts copies of itself behind one API, and drains on SIGTERM
+mkdir -p "$work/w" && cd "$work/w"
+"$bin" --workers 2 --listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api" > server.log 2>&1 &
+pid=$!
+for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$api/healthz" 2>/dev/null | grep -q '"workers":2' && break; sleep 0.2; done
+ffmpeg -hide_banner -nostdin -loglevel error -i "$input" -c copy -f flv "rtmp://127.0.0.1:$port/live/smokew"
+curl -fsS "http://127.0.0.1:$api/rtmp_kmp_api/" | grep -q '"workers":\[{"worker":0' || { echo "smoke: $bin: no workers in the API"; cat server.log; exit 1; }
+kill -TERM "$pid"; code=0; wait "$pid" || code=$?
+for _ in $(seq 1 50); do [ -s kmp-out/smokew_v1_c1.txt ] && break; sleep 0.2; done
+wframes=$(grep -c "type=fram" kmp-out/smokew_v1_c1.txt || true)
+if [ "$code" -ne 0 ] || [ "$wframes" -lt 50 ] || ! grep -q "all workers stopped" server.log; then
+  echo "smoke: $bin --workers 2: exit $code, $wframes video frames"; cat server.log; exit 1
+fi
+echo "smoke: $bin --workers 2 OK ($wframes video frames through KMP, exit 0)"

@@ -22,3 +22,13 @@ export function nodeSpawnWorker(env: Record<string, string>): WorkerProcess {
 }
 
 export const nodeCpuCount = (): number => availableParallelism();
+
+/**
+ * The program's arguments. A node:cluster worker of a single executable (SEA) is started as
+ * `<exe> <exe> <args>` (cluster passes the entry, which is the executable itself): skip it.
+ */
+export function nodeArgs(argv: string[]): string[] {
+  const args = argv.slice(2);
+  return cluster.isWorker && args[0] === argv[1] ? args.slice(1) : args;
+}
+

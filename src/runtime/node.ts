@@ -3,7 +3,7 @@ import * as tls from "node:tls";
 import * as http from "node:http";
 import { ConnQueue } from "./conn-queue.ts";
 import { HTTP_LIMITS } from "./http-limits.ts";
-import { nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
+import { nodeArgs, nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
 import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`; IPv6 stays without brackets. */
@@ -289,7 +289,7 @@ export function nodeRuntime(): Runtime {
     exit: (code) => proc.exit(code),
     pid: () => proc.pid,
     ppid: () => proc.ppid,
-    args: () => proc.argv.slice(2),
+    args: () => nodeArgs(proc.argv),
     env: (name) => proc.env[name],
     cpuCount: nodeCpuCount,
     spawnWorker: nodeSpawnWorker,
