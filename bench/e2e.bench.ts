@@ -18,27 +18,11 @@ import type { Runtime } from "../src/runtime/types.ts";
 import { Controller } from "../src/tools/controller.ts";
 import { KmpReceiver } from "../src/tools/kmp-receiver.ts";
 import { chunkStream, flvMessages } from "./flv-to-rtmp.ts";
+import { cpuSeconds, ROOT, rssKb, serverCmd, sleep } from "./proc.ts";
 
-const here = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
-const ROOT = join(here, "..");
 const INPUT = join(ROOT, "..", "shared", "fixtures", "inputs", "av_h264main_bframes_aac.flv");
 const [serverRuntime = "node", mode = "fast", nArg = "1", secArg = "20"] = process.argv.slice(2);
-
-function serverCmd(rt: string): string[] {
-  const bin = (n: string) => join(ROOT, "node_modules", ".bin", n);
-  const cli = join(ROOT, "src", "cli.ts");
-  return rt === "deno" ? [bin("deno"), "run", "-A", "--no-check", cli] : rt === "bun" ? [bin("bun"), "run", cli] : [process.execPath, ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), "--import", "tsx", cli];
-}
-
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ 100)
-}
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : 0;
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rssMb = (pid: number) => rssKb(pid) / 1024;
 
 /** A minimal publisher: simple handshake, connect/createStream/publish pipelined, then media. */
 async function publisher(rt: Runtime, port: number, name: string) {

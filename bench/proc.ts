@@ -1,6 +1,7 @@
 /** Process helpers shared by the benches: the server command per runtime, /proc readings. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Runtime } from "../src/runtime/types.ts";
 
 const here = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
@@ -9,7 +10,7 @@ export const ROOT = join(here, "..");
 export function serverCmd(rt: string): string[] {
   const bin = (n: string) => join(ROOT, "node_modules", ".bin", n);
   const cli = join(ROOT, "src", "cli.ts");
-  return rt === "deno" ? [bin("deno"), "run", "-A", "--no-check", cli] : rt === "bun" ? [bin("bun"), "run", cli] : [process.execPath, ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), "--import", "tsx", cli];
+  return rt === "deno" ? [bin("deno"), "run", "-A", "--no-check", cli] : rt === "bun" ? [bin("bun"), "run", cli] : [process.execPath, ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), "--import", pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, cli];
 }
 
 /** utime + stime of a process, seconds. */
