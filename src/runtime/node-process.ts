@@ -32,3 +32,14 @@ export function nodeArgs(argv: string[]): string[] {
   return cluster.isWorker && args[0] === argv[1] ? args.slice(1) : args;
 }
 
+
+/**
+ * node:cluster makes a worker exit at once when its primary's IPC channel closes; ours drain
+ * their tracks first (the worker notices the new parent pid and stops), so that listener goes.
+ */
+export function keepWorkerOnDisconnect(): void {
+  if (!cluster.isWorker) return;
+  const proc = (globalThis as unknown as { process: { removeAllListeners(e: string): void; on(e: string, f: () => void): void } }).process;
+  proc.removeAllListeners("disconnect");
+  proc.on("disconnect", () => {});
+}

@@ -3,7 +3,7 @@ import * as tls from "node:tls";
 import * as http from "node:http";
 import { ConnQueue } from "./conn-queue.ts";
 import { HTTP_LIMITS } from "./http-limits.ts";
-import { nodeArgs, nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
+import { keepWorkerOnDisconnect, nodeArgs, nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
 import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`; IPv6 stays without brackets. */
@@ -280,6 +280,7 @@ type Proc = {
 
 export function nodeRuntime(): Runtime {
   const proc = (globalThis as unknown as { process: Proc }).process;
+  keepWorkerOnDisconnect();
   return {
     name: "node",
     listen: nodeListen,

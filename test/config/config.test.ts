@@ -23,7 +23,8 @@ test("every fixture nginx.conf loads unchanged", () => {
     assert.deepEqual(app.access, [{ allow: false, publish: false, play: true, addr: "all" }]);
     assert.deepEqual(cfg.api[0].locations.map((l) => [l.prefix, l.kind, l.write]), [["/rtmp_kmp_api/", "rtmp_kmp_api", true], ["/kmp_out_api/", "kmp_out_api", true]]);
     const ignored = cfg.ignored.map((i) => i.directive);
-    for (const d of ["worker_processes", "events", "pid"]) assert.ok(ignored.includes(d), `${s}: ${d} ignored`);
+    for (const d of ["events", "pid"]) assert.ok(ignored.includes(d), `${s}: ${d} ignored`);
+    assert.equal(cfg.worker_processes, 1, `${s}: worker_processes 1 is read (one process, as the reference must run)`);
   }
 });
 
@@ -98,4 +99,20 @@ test("embedded defaults and command-line overrides", () => {
 test("the README's configuration table lists every directive with its default", () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   for (const d of DIRECTIVES) assert.ok(readme.includes(`| \`${d.name}\``), `README documents ${d.name}`);
+});
+
+test("worker_processes N|auto in nginx.conf, JSON and --workers; 1 by default; bad values name the line", () => {
+  const rtmp = "rtmp { server { listen 1935; application live { live on; } } }";
+  assert.equal(parseNginxConf(rtmp, "a.conf").worker_processes, 1);
+  assert.equal(parseNginxConf(`worker_processes 4;\n${rtmp}`, "a.conf").worker_processes, 4);
+  assert.equal(parseNginxConf(`worker_processes auto;\n${rtmp}`, "a.conf").worker_processes, 0);
+  assert.equal(parseJsonConfig(`{"worker_processes":2,"rtmp":{"servers":[{"listen":["1935"],"applications":[{"name":"live"}]}]}}`, "a.json").worker_processes, 2);
+  assert.equal(parseJsonConfig(`{"worker_processes":"auto"}`, "a.json").worker_processes, 0);
+  assert.equal(applyOverrides(defaultConfig(), { workers: "3" }).worker_processes, 3);
+  assert.equal(applyOverrides(defaultConfig(), { workers: "auto" }).worker_processes, 0);
+  for (const bad of ["0", "-1", "two", "257"]) {
+    assert.throws(() => parseNginxConf(`\n\nworker_processes ${bad};\n${rtmp}`, "a.conf"), (e: unknown) => e instanceof ConfigError && e.message.includes("worker_processes") && e.message.includes("a.conf:3"));
+  }
+  assert.throws(() => applyOverrides(defaultConfig(), { workers: "0" }), ConfigError);
+  assert.throws(() => parseJsonConfig(`{"worker_processes":0}`, "a.json"), ConfigError);
 });

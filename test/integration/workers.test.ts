@@ -165,3 +165,47 @@ http { server { listen 127.0.0.1:${apiPort};
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("worker_processes 2: when the primary is killed, its workers drain (eost, unpublish) and exit", { timeout: 60_000 }, async () => {
+  requireShared();
+  await requireTool("ffmpeg");
+  const rt = await getRuntime();
+  const receiver = await new KmpReceiver({ runtime: rt }).start();
+  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
+  const dir = mkdtempSync(join(tmpdir(), "workers-orphan-"));
+  const [rtmp, apiPort] = [await freePort(), await freePort()];
+  const c = controller.url;
+  writeFileSync(join(dir, "nginx.conf"), `worker_processes 2;
+rtmp { server { listen 127.0.0.1:${rtmp}; application live { live on;
+  kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; } } }
+http { server { listen 127.0.0.1:${apiPort}; location / { rtmp_kmp_api; } } }`);
+  const cmd = serverCommand();
+  const server = start(cmd[0], [...cmd.slice(1), "--config", join(dir, "nginx.conf")]);
+  let ff: ReturnType<typeof start> | null = null;
+  try {
+    const root = await until("two workers ready", async () => {
+      const r = await (await fetch(`http://127.0.0.1:${apiPort}/`)).json() as Root;
+      return r.workers.length === 2 && r.workers.every((w) => w.ready) ? r : null;
+    }, 30_000);
+    ff = start("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", join(INPUTS, "av_h264baseline_aac.flv"), "-c", "copy", "-f", "flv", `rtmp://127.0.0.1:${rtmp}/live/orphan`]);
+    await receiver.waitFor(() => receiver.connections.length === 2 && receiver.connections.every((x) => x.frames > 5), 20_000);
+    process.kill(server.child.pid!, "SIGKILL");
+    await controller.waitFor(() => controller.events("unpublish").length === 2, 15_000);
+    await receiver.waitFor(() => receiver.connections.every((x) => x.eos), 5_000);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until("both workers exited", () => Promise.resolve(root.workers.every((w) => !alive(w.pid))), 20_000);
+  } finally {
+    await ff?.stop("SIGKILL");
+    await server.stop("SIGKILL");
+    await controller.close();
+    await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
