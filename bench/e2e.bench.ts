@@ -11,43 +11,17 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeAmf0 } from "../src/rtmp/amf0.ts";
 import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
 import { getRuntime } from "../src/runtime/detect.ts";
 import type { Runtime } from "../src/runtime/types.ts";
 import { Controller } from "../src/tools/controller.ts";
 import { KmpReceiver } from "../src/tools/kmp-receiver.ts";
 import { chunkStream, flvMessages } from "./flv-to-rtmp.ts";
-import { cpuSeconds, ROOT, rssKb, serverCmd, sleep } from "./proc.ts";
+import { benchPublisher, cpuSeconds, ROOT, rssKb, serverCmd, sleep } from "./proc.ts";
 
 const INPUT = join(ROOT, "..", "shared", "fixtures", "inputs", "av_h264main_bframes_aac.flv");
 const [serverRuntime = "node", mode = "fast", nArg = "1", secArg = "20"] = process.argv.slice(2);
 const rssMb = (pid: number) => rssKb(pid) / 1024;
-
-/** A minimal publisher: simple handshake, connect/createStream/publish pipelined, then media. */
-async function publisher(rt: Runtime, port: number, name: string) {
-  const conn = await rt.connect({ hostname: "127.0.0.1", port });
-  const w = conn.writable.getWriter();
-  const r = conn.readable.getReader();
-  let got = 0;
-  const drained = (async () => {
-    for (;;) {
-      const x = await r.read();
-      if (x.done) return;
-      got += x.value.length;
-    }
-  })().catch(() => {});
-  const c0c1 = new Uint8Array(1537);
-  c0c1[0] = 3;
-  await w.write(c0c1);
-  while (got < 3073) await sleep(1);
-  await w.write(new Uint8Array(1536)); // C2
-  const cmd = (csid: number, msid: number, ...v: unknown[]) => encodeMessage({ csid, msid, type: 20, payload: encodeAmf0(...v) }, 128);
-  await w.write(cmd(3, 0, "connect", 1, { app: "live", tcUrl: `rtmp://127.0.0.1:${port}/live`, flashVer: "bench" }));
-  await w.write(cmd(3, 0, "createStream", 2, null));
-  await w.write(cmd(8, 1, "publish", 3, null, name, "live"));
-  return { w, close: async () => { await w.close().catch(() => {}); conn.close(); await drained; } };
-}
 
 async function main() {
   const rt = await getRuntime();
@@ -79,7 +53,7 @@ async function main() {
       const isFrame = (m: (typeof msgs)[number]) =>
         m.type === 9 ? (m.payload[0] & 0x0f) !== 7 || (m.payload[1] !== 0 && m.payload.length > 5) : (m.payload[0] >> 4) !== 10 || (m.payload[1] !== 0 && m.payload.length > 2);
       const framesWanted = msgs.filter(isFrame).length * loops;
-      const p = await publisher(rt, port, "fast");
+      const p = await benchPublisher(rt, port, "fast");
       await p.w.write(encodeMessage({ csid: 2, msid: 0, type: 1, payload: Uint8Array.of(0, 0, 0x10, 0) }, 128));
       const cpu0 = cpuSeconds(server.pid!);
       const t0 = performance.now();
@@ -96,7 +70,7 @@ async function main() {
     } else {
       const n = Number(nArg);
       const seconds = Number(secArg);
-      const pubs = await Promise.all(Array.from({ length: n }, (_, i) => publisher(rt, port, `rt${i}`)));
+      const pubs = await Promise.all(Array.from({ length: n }, (_, i) => benchPublisher(rt, port, `rt${i}`)));
       const span = msgs.at(-1)!.timestamp + 40;
       const start = performance.now();
       let stop = false;

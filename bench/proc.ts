@@ -2,6 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { encodeAmf0 } from "../src/rtmp/amf0.ts";
+import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
 import type { Runtime } from "../src/runtime/types.ts";
 
 const here = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
@@ -45,4 +47,30 @@ export async function waitForPort(rt: Runtime, port: number, timeoutMs = 20_000)
       await sleep(100);
     }
   }
+}
+
+/** A minimal publisher: simple handshake, connect/createStream/publish pipelined, then media. */
+export async function benchPublisher(rt: Runtime, port: number, name: string) {
+  const conn = await rt.connect({ hostname: "127.0.0.1", port });
+  const w = conn.writable.getWriter();
+  const r = conn.readable.getReader();
+  let got = 0;
+  const drained = (async () => {
+    for (;;) {
+      const x = await r.read();
+      if (x.done) return;
+      got += x.value.length;
+    }
+  })().catch(() => {});
+  const c0c1 = new Uint8Array(1537);
+  c0c1[0] = 3;
+  await w.write(c0c1);
+  while (got < 3073) await sleep(1);
+  await w.write(new Uint8Array(1536)); // C2
+  const cmd = (csid: number, msid: number, ...v: unknown[]) => encodeMessage({ csid, msid, type: 20, payload: encodeAmf0(...v) }, 128);
+  await w.write(cmd(3, 0, "connect", 1, { app: "live", tcUrl: `rtmp://127.0.0.1:${port}/live`, flashVer: "bench" }));
+  await w.write(cmd(3, 0, "createStream", 2, null));
+  await w.write(cmd(8, 1, "publish", 3, null, name, "live"));
+  // close: FIN (the server ends the session and flushes every track at once), then its close
+  return { w, close: async () => { await w.close().catch(() => {}); await drained; conn.close(); } };
 }

@@ -12,14 +12,13 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeAmf0 } from "../src/rtmp/amf0.ts";
 import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
 import { getRuntime } from "../src/runtime/detect.ts";
 import type { Runtime } from "../src/runtime/types.ts";
 import { Controller } from "../src/tools/controller.ts";
 import { KmpReceiver } from "../src/tools/kmp-receiver.ts";
 import { chunkStream, flvMessages } from "./flv-to-rtmp.ts";
-import { cpuSeconds, freePort, ROOT, serverCmd, sleep, waitForPort } from "./proc.ts";
+import { benchPublisher, cpuSeconds, freePort, ROOT, serverCmd, sleep, waitForPort } from "./proc.ts";
 
 const INPUT = join(ROOT, "..", "shared", "fixtures", "inputs", "av_h264main_bframes_aac.flv");
 const [serverRuntime = "node", workersArg = "1,2", pubsArg = "4", loopsArg = "60"] = process.argv.slice(2);
@@ -42,32 +41,12 @@ const treeCpu = (pid: number) => tree(pid).reduce((n, p) => n + (() => {
   }
 })(), 0);
 
+/** Sends the whole stream, then ends it (FIN: the tracks flush at once instead of on their timer). */
 async function publisher(rt: Runtime, port: number, name: string, bytes: Uint8Array): Promise<void> {
-  const conn = await rt.connect({ hostname: "127.0.0.1", port });
-  const w = conn.writable.getWriter();
-  const r = conn.readable.getReader();
-  let got = 0;
-  const drained = (async () => {
-    for (;;) {
-      const x = await r.read();
-      if (x.done) return;
-      got += x.value.length;
-    }
-  })().catch(() => {});
-  const c0c1 = new Uint8Array(1537);
-  c0c1[0] = 3;
-  await w.write(c0c1);
-  while (got < 3073) await sleep(1);
-  await w.write(new Uint8Array(1536));
-  const cmd = (csid: number, msid: number, ...v: unknown[]) => encodeMessage({ csid, msid, type: 20, payload: encodeAmf0(...v) }, 128);
-  await w.write(cmd(3, 0, "connect", 1, { app: "live", tcUrl: `rtmp://127.0.0.1:${port}/live`, flashVer: "bench" }));
-  await w.write(cmd(3, 0, "createStream", 2, null));
-  await w.write(cmd(8, 1, "publish", 3, null, name, "live"));
-  await w.write(encodeMessage({ csid: 2, msid: 0, type: 1, payload: Uint8Array.of(0, 0, 0x10, 0) }, 128));
-  for (let o = 0; o < bytes.length; o += 64 * 1024) await w.write(bytes.subarray(o, o + 64 * 1024));
-  await w.close().catch(() => {});
-  await drained;
-  conn.close();
+  const p = await benchPublisher(rt, port, name);
+  await p.w.write(encodeMessage({ csid: 2, msid: 0, type: 1, payload: Uint8Array.of(0, 0, 0x10, 0) }, 128));
+  for (let o = 0; o < bytes.length; o += 64 * 1024) await p.w.write(bytes.subarray(o, o + 64 * 1024));
+  await p.close();
 }
 
 async function once(rt: Runtime, workers: number, pubs: number, loops: number): Promise<{ mbps: number; cpuPerMb: number; cpuPct: number; loadPerMb: number }> {

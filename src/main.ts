@@ -9,7 +9,7 @@ import { ClusterWorker, parseWorkerSpec, workerConfig } from "./cluster/worker.t
 import { CodedError } from "./errors.ts";
 import { Logger, type LogLevel } from "./log/logger.ts";
 import { getRuntime } from "./runtime/detect.ts";
-import type { Runtime } from "./runtime/types.ts";
+import type { HttpServer, Runtime } from "./runtime/types.ts";
 import { IngestServer, fmtAddr } from "./server/server.ts";
 import { openAccessLog } from "./server/access-log.ts";
 import { Controller } from "./tools/controller.ts";
@@ -127,14 +127,7 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
   const server = new IngestServer({ config, runtime: rt, log, onSessionEnd: accessLog ?? undefined });
   try {
     await server.start();
-    for (const api of config.api) {
-      const app = apiApp(server, api.locations);
-      for (const l of api.listen) {
-        const http = await rt.serveHttp({ hostname: l.hostname, port: l.port }, (req) => app.fetch(req));
-        server.httpServers.push(http);
-        logApi(log, http.addr, api.locations);
-      }
-    }
+    server.httpServers.push(...await serveApis(rt, log, config, (locations) => apiApp(server, locations)));
   } catch (err) {
     log.error(`cannot start: ${(err as Error).message}`);
     await server.stop(0).catch(() => {});
@@ -150,8 +143,18 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
 
 const STOP_GRACE_MS = 15_000;
 
-function logApi(log: Logger, addr: { hostname: string; port: number }, locations: ApiLocation[]): void {
-  log.notice(`api listening on http://${fmtAddr(addr.hostname, addr.port)} (${locations.map((x) => `${x.prefix} ${x.kind}${x.write ? " write" : ""}`).join(", ")})`);
+/** Every `http { server { … } }` of the config: its app on each of its listen addresses. */
+async function serveApis(rt: Runtime, log: Logger, config: Config, appFor: (locations: ApiLocation[]) => { fetch(req: Request): Response | Promise<Response> }): Promise<HttpServer[]> {
+  const out: HttpServer[] = [];
+  for (const api of config.api) {
+    const app = appFor(api.locations);
+    for (const l of api.listen) {
+      const http = await rt.serveHttp({ hostname: l.hostname, port: l.port }, (req) => app.fetch(req));
+      out.push(http);
+      log.notice(`api listening on http://${fmtAddr(http.addr.hostname, http.addr.port)} (${api.locations.map((x) => `${x.prefix} ${x.kind}${x.write ? " write" : ""}`).join(", ")})`);
+    }
+  }
+  return out;
 }
 
 /**
@@ -198,14 +201,7 @@ async function primaryMain(rt: Runtime, config: Config, log: Logger, count: numb
   const primary = new ClusterPrimary({ runtime: rt, config, log, count, controllerUrl });
   try {
     await primary.start();
-    for (const api of config.api) {
-      const app = clusterApiApp(primary, api.locations);
-      for (const l of api.listen) {
-        const http = await rt.serveHttp({ hostname: l.hostname, port: l.port }, (req) => app.fetch(req));
-        primary.httpServers.push(http);
-        logApi(log, http.addr, api.locations);
-      }
-    }
+    primary.httpServers.push(...await serveApis(rt, log, config, (locations) => clusterApiApp(primary, locations)));
   } catch (err) {
     log.error(`cannot start: ${(err as Error).message}`);
     await primary.stop(0).catch(() => {});

@@ -1,4 +1,5 @@
 import type { ProcessExit, WorkerProcess } from "./types.ts";
+import { workerProcess } from "./worker-process.ts";
 
 type BunChild = { pid: number; exited: Promise<number>; signalCode: string | null; kill(sig?: string): void };
 type BunProcNs = {
@@ -14,14 +15,6 @@ export function bunSpawnWorker(env: Record<string, string>): WorkerProcess {
   const compiled = B.main.startsWith("/$bunfs/");
   const cmd = [proc.execPath, ...(compiled ? [] : [...proc.execArgv, B.main]), ...proc.argv.slice(2)];
   const child = B.spawn({ cmd, env: { ...proc.env, ...env }, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
-  const exited = child.exited.then((code): ProcessExit => ({ code: child.signalCode ? null : code, signal: child.signalCode }), (): ProcessExit => ({ code: null, signal: null }));
-  return {
-    pid: child.pid,
-    exited,
-    kill(signal) {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-    },
-  };
+  const exited = child.exited.then((code): ProcessExit => ({ code: child.signalCode ? null : code, signal: child.signalCode }));
+  return workerProcess(child.pid, exited, (sig) => child.kill(sig));
 }

@@ -1,4 +1,5 @@
 import type { ProcessExit, WorkerProcess } from "./types.ts";
+import { workerProcess } from "./worker-process.ts";
 
 type DenoChild = { pid: number; status: Promise<{ code: number; signal: string | null }>; kill(sig: string): void };
 type DenoProcNs = {
@@ -17,14 +18,6 @@ const D = (globalThis as unknown as { Deno: DenoProcNs }).Deno;
 export function denoSpawnWorker(env: Record<string, string>): WorkerProcess {
   const args = D.build.standalone ? [...D.args] : ["run", "-A", "--unstable-net", D.mainModule, ...D.args];
   const child = new D.Command(D.execPath(), { args, env, stdin: "null", stdout: "inherit", stderr: "inherit" }).spawn();
-  const exited = child.status.then((s): ProcessExit => ({ code: s.signal ? null : s.code, signal: s.signal }), (): ProcessExit => ({ code: null, signal: null }));
-  return {
-    pid: child.pid,
-    exited,
-    kill(signal) {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-    },
-  };
+  const exited = child.status.then((s): ProcessExit => ({ code: s.signal ? null : s.code, signal: s.signal }));
+  return workerProcess(child.pid, exited, (sig) => child.kill(sig));
 }

@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import { availableParallelism } from "node:os";
 import type { ProcessExit, WorkerProcess } from "./types.ts";
+import { workerProcess } from "./worker-process.ts";
 
 /**
  * A worker of node:cluster: the same entry and arguments (tsx's loader comes along in execArgv),
@@ -10,15 +11,7 @@ import type { ProcessExit, WorkerProcess } from "./types.ts";
 export function nodeSpawnWorker(env: Record<string, string>): WorkerProcess {
   const w = cluster.fork(env);
   const exited = new Promise<ProcessExit>((resolve) => w.once("exit", (code: number | null, signal: string | null) => resolve({ code: signal ? null : code, signal: signal || null })));
-  return {
-    pid: w.process.pid ?? 0,
-    exited,
-    kill(signal) {
-      try {
-        w.process.kill(signal);
-      } catch { /* already gone */ }
-    },
-  };
+  return workerProcess(w.process.pid ?? 0, exited, (sig) => w.process.kill(sig as NodeJS.Signals));
 }
 
 export const nodeCpuCount = (): number => availableParallelism();

@@ -4,23 +4,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRuntime } from "../../src/runtime/detect.ts";
-import { Controller } from "../../src/tools/controller.ts";
-import { KmpReceiver } from "../../src/tools/kmp-receiver.ts";
-import { hasShared, INPUTS, RUNTIME, serverCommand, requireShared } from "../helpers/paths.ts";
-import { have, run, start, requireTool } from "../helpers/proc.ts";
-
-async function freePort(): Promise<number> {
-  const rt = await getRuntime();
-  const l = await rt.listen({ hostname: "127.0.0.1", port: 0 });
-  const p = l.addr.port;
-  l.close();
-  return p;
-}
+import { INPUTS, RUNTIME, serverCommand, requireShared } from "../helpers/paths.ts";
+import { run, start, requireTool } from "../helpers/proc.ts";
+import { cliServer, freePort } from "../helpers/cli-server.ts";
 
 async function waitPort(port: number, ms = 20_000): Promise<void> {
   const rt = await getRuntime();
@@ -75,25 +66,10 @@ test("embedded defaults: no config, one ffmpeg publish, ./kmp-out holds exactly 
   }
 });
 
-/** Our server as a child process with its own controller (no republish URL) and acking receiver. */
-async function serverWithController(prefix: string) {
-  const rt = await getRuntime();
-  const receiver = await new KmpReceiver({ runtime: rt }).start();
-  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  const rtmp = await freePort();
-  const c = controller.url;
-  writeFileSync(join(dir, "nginx.conf"), `rtmp { server { listen 127.0.0.1:${rtmp}; application live { live on;
-    kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; } } }`);
-  const cmd = serverCommand();
-  const server = start(cmd[0], [...cmd.slice(1), "--config", join(dir, "nginx.conf")]);
-  return { receiver, controller, dir, rtmp, server };
-}
-
 test("SIGTERM during a publish: every track ends with eost and unpublish, nothing acked is lost, exit 0", { timeout: 60_000 }, async (t) => {
   requireShared();
   await requireTool("ffmpeg");
-  const { receiver, controller, dir, rtmp, server } = await serverWithController("sigterm-");
+  const { receiver, controller, rtmp, server, close } = await cliServer("sigterm-");
   let ff: ReturnType<typeof start> | null = null;
   try {
     await waitPort(rtmp);
@@ -117,17 +93,14 @@ test("SIGTERM during a publish: every track ends with eost and unpublish, nothin
     }
   } finally {
     await ff?.stop("SIGKILL");
-    await server.stop("SIGKILL");
-    await controller.close();
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 });
 
 test("SIGTERM twice 30 ms apart (tsx relays it) with 3 publishers: exit 0, and every unpublish left before the exit", { timeout: 60_000 }, async () => {
   requireShared();
   await requireTool("ffmpeg");
-  const { receiver, controller, dir, rtmp, server } = await serverWithController("sigterm2-");
+  const { receiver, controller, rtmp, server, close } = await cliServer("sigterm2-");
   const ffs: ReturnType<typeof start>[] = [];
   try {
     await waitPort(rtmp);
@@ -146,9 +119,6 @@ test("SIGTERM twice 30 ms apart (tsx relays it) with 3 publishers: exit 0, and e
     assert.equal(unpublishAtExit, 6, "every unpublish reached the controller before the process exited");
   } finally {
     for (const f of ffs) await f.stop("SIGKILL");
-    await server.stop("SIGKILL");
-    await controller.close();
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 });

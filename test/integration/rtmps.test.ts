@@ -20,10 +20,7 @@ test("ffmpeg publishes rtmps:// to an in-process TLS listener: every frame reach
   await requireTool("ffmpeg");
   await requireTool("openssl", "version");
   const dir = mkdtempSync(join(tmpdir(), "rtmps-"));
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  const g = await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"]);
-  assert.equal(g.code, 0, g.stderr);
+  const { cert, key } = await certificate(dir, "127.0.0.1");
   const stack = await startStack({ listenDirectives: "ssl", serverDirectives: `ssl_certificate ${cert}; ssl_certificate_key ${key};` });
   try {
     const input = join(INPUTS, "av_h264baseline_aac.flv");

@@ -6,14 +6,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getRuntime } from "../../src/runtime/detect.ts";
-import { Controller } from "../../src/tools/controller.ts";
-import { KmpReceiver } from "../../src/tools/kmp-receiver.ts";
-import { INPUTS, RUNTIME, requireShared, serverCommand } from "../helpers/paths.ts";
+import { INPUTS, RUNTIME, requireShared } from "../helpers/paths.ts";
 import { requireTool, start } from "../helpers/proc.ts";
+import { cliServer } from "../helpers/cli-server.ts";
 import { publishPreamble, RawClient } from "../helpers/raw-client.ts";
 
 type Root = {
@@ -21,14 +17,6 @@ type Root = {
   servers: { applications: { name: string; sessions: { connection: number; streams: { name: string }[] }[] }[] }[];
   workers: { worker: number; pid: number; ready: boolean; sessions: number[]; tracks: string[] }[];
 };
-
-async function freePort(): Promise<number> {
-  const rt = await getRuntime();
-  const l = await rt.listen({ hostname: "127.0.0.1", port: 0 });
-  const p = l.addr.port;
-  l.close();
-  return p;
-}
 
 async function until<T>(what: string, f: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
   const t0 = Date.now();
@@ -48,20 +36,10 @@ async function until<T>(what: string, f: () => Promise<T | null | undefined | fa
 test("worker_processes 2: one API over two processes, DELETE to the owner, a killed worker replaced with unpublish, SIGTERM drains all", { timeout: 150_000 }, async () => {
   requireShared();
   await requireTool("ffmpeg");
-  const rt = await getRuntime();
-  const receiver = await new KmpReceiver({ runtime: rt }).start();
-  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
-  const dir = mkdtempSync(join(tmpdir(), "workers-"));
-  const [rtmp, apiPort] = [await freePort(), await freePort()];
-  const c = controller.url;
-  writeFileSync(join(dir, "nginx.conf"), `worker_processes 2;
-rtmp { server { listen 127.0.0.1:${rtmp}; application live { live on;
-  kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; } } }
-http { server { listen 127.0.0.1:${apiPort};
-  location /rtmp_kmp_api/ { rtmp_kmp_api write=on; }
-  location /kmp_out_api/ { kmp_out_api write=on; } } }`);
-  const cmd = serverCommand();
-  const server = start(cmd[0], [...cmd.slice(1), "--config", join(dir, "nginx.conf")]);
+  const { rt, receiver, controller, rtmp, apiPort, server, close } = await cliServer("workers-", {
+    head: "worker_processes 2;",
+    http: "location /rtmp_kmp_api/ { rtmp_kmp_api write=on; } location /kmp_out_api/ { kmp_out_api write=on; }",
+  });
   const api = `http://127.0.0.1:${apiPort}`;
   const get = async <T>(path: string): Promise<T> => {
     const r = await fetch(`${api}${path}`);
@@ -159,28 +137,14 @@ http { server { listen 127.0.0.1:${apiPort};
   } finally {
     for (const f of ffs) await f.stop("SIGKILL");
     for (const c of idle) c.close();
-    await server.stop("SIGKILL");
-    await controller.close();
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 });
 
 test("worker_processes 2: when the primary is killed, its workers drain (eost, unpublish) and exit", { timeout: 60_000 }, async () => {
   requireShared();
   await requireTool("ffmpeg");
-  const rt = await getRuntime();
-  const receiver = await new KmpReceiver({ runtime: rt }).start();
-  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
-  const dir = mkdtempSync(join(tmpdir(), "workers-orphan-"));
-  const [rtmp, apiPort] = [await freePort(), await freePort()];
-  const c = controller.url;
-  writeFileSync(join(dir, "nginx.conf"), `worker_processes 2;
-rtmp { server { listen 127.0.0.1:${rtmp}; application live { live on;
-  kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; } } }
-http { server { listen 127.0.0.1:${apiPort}; location / { rtmp_kmp_api; } } }`);
-  const cmd = serverCommand();
-  const server = start(cmd[0], [...cmd.slice(1), "--config", join(dir, "nginx.conf")]);
+  const { receiver, controller, rtmp, apiPort, server, close } = await cliServer("workers-orphan-", { head: "worker_processes 2;", http: "location / { rtmp_kmp_api; }" });
   let ff: ReturnType<typeof start> | null = null;
   try {
     const root = await until("two workers ready", async () => {
@@ -203,9 +167,6 @@ http { server { listen 127.0.0.1:${apiPort}; location / { rtmp_kmp_api; } } }`);
     await until("both workers exited", () => Promise.resolve(root.workers.every((w) => !alive(w.pid))), 20_000);
   } finally {
     await ff?.stop("SIGKILL");
-    await server.stop("SIGKILL");
-    await controller.close();
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 });

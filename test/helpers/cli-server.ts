@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getRuntime } from "../../src/runtime/detect.ts";
+import { Controller } from "../../src/tools/controller.ts";
+import { KmpReceiver } from "../../src/tools/kmp-receiver.ts";
+import { serverCommand } from "./paths.ts";
+import { start } from "./proc.ts";
+
+export async function freePort(): Promise<number> {
+  const rt = await getRuntime();
+  const l = await rt.listen({ hostname: "127.0.0.1", port: 0 });
+  const p = l.addr.port;
+  l.close();
+  return p;
+}
+
+/**
+ * Our program as a child process (the CLI on this runtime) with a controller (connect, publish,
+ * unpublish; no republish URL) and an acking KMP receiver in the test. `head`: main-context
+ * directives (e.g. `worker_processes 2;`); `http`: the body of an `http { server { … } }` whose
+ * listen address is `apiPort`.
+ */
+export async function cliServer(prefix: string, opts: { head?: string; http?: string } = {}) {
+  const rt = await getRuntime();
+  const receiver = await new KmpReceiver({ runtime: rt }).start();
+  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const [rtmp, apiPort] = [await freePort(), await freePort()];
+  const c = controller.url;
+  writeFileSync(join(dir, "nginx.conf"), `${opts.head ?? ""}
+rtmp { server { listen 127.0.0.1:${rtmp}; application live { live on;
+  kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; } } }
+${opts.http ? `http { server { listen 127.0.0.1:${apiPort}; ${opts.http} } }` : ""}`);
+  const cmd = serverCommand();
+  const server = start(cmd[0], [...cmd.slice(1), "--config", join(dir, "nginx.conf")]);
+  return {
+    rt, receiver, controller, dir, rtmp, apiPort, server,
+    /** Kills what is left and removes the folder. */
+    async close(): Promise<void> {
+      await server.stop("SIGKILL");
+      await controller.close();
+      await receiver.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
