@@ -57,17 +57,30 @@ async function certificate(dir: string, name: string): Promise<{ cert: string; k
   return { cert, key };
 }
 
-test("certificate reload (SIGHUP's work): new connections get the new certificate, a publish in progress goes on, a bad file keeps the old one", { timeout: 90_000 }, async () => {
-  requireShared();
-  await requireTool("ffmpeg");
-  await requireTool("openssl", "version");
-  const dir = mkdtempSync(join(tmpdir(), "rtmps-reload-"));
+/** The served files start as CN=first; `rotate()` puts CN=second in their place. */
+async function rotatingCertificate(dir: string): Promise<{ live: string; liveKey: string; rotate(): void }> {
   const live = join(dir, "live.crt");
   const liveKey = join(dir, "live.key");
   const first = await certificate(dir, "first");
   const second = await certificate(dir, "second");
   copyFileSync(first.cert, live);
   copyFileSync(first.key, liveKey);
+  return {
+    live,
+    liveKey,
+    rotate() {
+      copyFileSync(second.cert, live);
+      copyFileSync(second.key, liveKey);
+    },
+  };
+}
+
+test("certificate reload (SIGHUP's work): new connections get the new certificate, a publish in progress goes on, a bad file keeps the old one", { timeout: 90_000 }, async () => {
+  requireShared();
+  await requireTool("ffmpeg");
+  await requireTool("openssl", "version");
+  const dir = mkdtempSync(join(tmpdir(), "rtmps-reload-"));
+  const { live, liveKey, rotate } = await rotatingCertificate(dir);
   const stack = await startStack({ listenDirectives: "ssl", serverDirectives: `ssl_certificate ${live}; ssl_certificate_key ${liveKey};` });
   let ff: ReturnType<typeof start> | null = null;
   try {
@@ -75,8 +88,7 @@ test("certificate reload (SIGHUP's work): new connections get the new certificat
     const input = join(INPUTS, "av_h264baseline_aac.flv");
     ff = start("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-i", input, "-c", "copy", "-f", "flv", `rtmps://127.0.0.1:${stack.rtmpPort}/live/during`]);
     await stack.receiver.waitFor(() => stack.receiver.connections.length === 2 && stack.receiver.connections.every((c) => c.frames > 10), 20_000);
-    copyFileSync(second.cert, live);
-    copyFileSync(second.key, liveKey);
+    rotate();
     await stack.server.reloadCertificates();
     assert.equal(await servedSubject(stack.rtmpPort), "second", "a new connection sees the new certificate");
     assert.equal(await servedSubject(stack.rtmpPort), "second");
@@ -103,12 +115,7 @@ test("worker_processes 2 + SIGHUP to the primary: every worker serves the new ce
   await requireTool("openssl", "version");
   const rt = await getRuntime();
   const dir = mkdtempSync(join(tmpdir(), "rtmps-hup-"));
-  const live = join(dir, "live.crt");
-  const liveKey = join(dir, "live.key");
-  const first = await certificate(dir, "first");
-  const second = await certificate(dir, "second");
-  copyFileSync(first.cert, live);
-  copyFileSync(first.key, liveKey);
+  const { live, liveKey, rotate } = await rotatingCertificate(dir);
   const probe = await rt.listen({ hostname: "127.0.0.1", port: 0 });
   const port = probe.addr.port;
   probe.close();
@@ -122,8 +129,7 @@ rtmp { server { listen 127.0.0.1:${port} ssl; ssl_certificate ${live}; ssl_certi
       await new Promise((r) => setTimeout(r, 100));
     }
     for (let i = 0; i < 4; i++) assert.equal(await servedSubject(port), "first");
-    copyFileSync(second.cert, live);
-    copyFileSync(second.key, liveKey);
+    rotate();
     // process.kill: under Deno, ChildProcess.kill("SIGHUP") leaves later child processes of the test hanging
     process.kill(server.child.pid!, "SIGHUP");
     for (let t0 = Date.now(); (server.output().match(/certificate reloaded/g) ?? []).length < 2; ) {
