@@ -115,11 +115,11 @@ export function clusterApiApp(primary: ClusterPrimary, locations: ApiLocation[])
   });
   app.get("/healthz", async (c) => {
     if (primary.stopping) return c.json({ status: "stopping" }, 503);
-    const states = await primary.states();
-    const body = { status: "ok", workers: states.length, sessions: sessionsOf(states).length, tracks: tracksOf(states).length };
+    const up = await primary.healths();
+    const body = { status: "ok", workers: up.length, sessions: up.reduce((n, h) => n + h.sessions, 0), tracks: up.reduce((n, h) => n + h.tracks, 0) };
     // a worker being replaced leaves the others serving: degraded, still in rotation
-    if (states.length === 0) return c.body(JSON.stringify({ ...body, status: "down" }), 503, { "Content-Type": "application/json" });
-    return json(c, states.length < primary.count ? { ...body, status: "degraded" } : body);
+    if (up.length === 0) return c.body(JSON.stringify({ ...body, status: "down" }), 503, { "Content-Type": "application/json" });
+    return json(c, up.length < primary.count ? { ...body, status: "degraded" } : body);
   });
   for (const loc of locations) {
     const prefix = loc.prefix.replace(/\/+$/, "") || "/";

@@ -195,6 +195,20 @@ export class ClusterPrimary {
     return got.filter((x) => x !== null);
   }
 
+  /** Every ready worker's own `/healthz` answer (cheap: counts only), for the balancer's checks. */
+  async healths(): Promise<{ sessions: number; tracks: number }[]> {
+    const ready = this.workers.filter((w) => w.api);
+    const got = await Promise.all(ready.map(async (w) => {
+      try {
+        const r = await this.ask(w, "/healthz");
+        return r.ok ? await r.json() as { sessions: number; tracks: number } : null;
+      } catch {
+        return null;
+      }
+    }));
+    return got.filter((x) => x !== null);
+  }
+
   /** Every ready worker's Prometheus text. */
   async metricsTexts(): Promise<string[]> {
     const ready = this.workers.filter((w) => w.api);
