@@ -5,7 +5,8 @@ import { type Hello, type IdKind, type Owed, TOKEN_HEADER } from "./protocol.ts"
 
 const REQUEST_TIMEOUT_MS = 5_000;
 const RETRY_MS = 1_000;
-const BATCH = 40;
+/** Bytes of JSON per request: well below the HTTP body limit of every API (64 KiB). */
+const BATCH_BYTES = 32 * 1024;
 
 /**
  * A worker's calls to its primary. Owed unpublishes are coalesced by key (a track that opens and
@@ -19,6 +20,7 @@ export class PrimaryLink {
   private readonly log: Logger;
   private readonly pending = new Map<string, UnpublishRequest | null>();
   private sending = false;
+  private readonly utf8 = new TextEncoder();
 
   constructor(opts: { url: string; token: string; instance: number; log: Logger }) {
     this.url = opts.url.replace(/\/+$/, "");
@@ -61,11 +63,24 @@ export class PrimaryLink {
     if (this.sending || this.pending.size === 0) return;
     this.sending = true;
     const batch: Owed = { instance: this.instance, set: [], clear: [] };
+    let bytes = 0;
     for (const [k, u] of this.pending) {
+      const size = this.utf8.encode(JSON.stringify(u ? [k, u] : k)).length + 1;
+      if (size > BATCH_BYTES) {
+        // a client's huge connect strings: never sendable, and must not hold the others back
+        this.pending.delete(k);
+        this.log.warn(`the unpublish owed for ${k.slice(0, 80)} is ${size} bytes: the primary cannot send it if this worker dies`);
+        continue;
+      }
+      if (bytes + size > BATCH_BYTES) break;
+      bytes += size;
       if (u) batch.set.push([k, u]);
       else batch.clear.push(k);
       this.pending.delete(k);
-      if (batch.set.length + batch.clear.length >= BATCH) break; // requests stay far below the API's body limit
+    }
+    if (batch.set.length + batch.clear.length === 0) {
+      this.sending = false;
+      return;
     }
     try {
       await (await this.post("/owed", batch)).body?.cancel();
