@@ -179,48 +179,36 @@ export class ClusterPrimary {
     });
   }
 
-  /** Every ready worker's state (a worker that does not answer in time is left out, logged). */
-  async states(): Promise<{ worker: WorkerEntry; state: WorkerState }[]> {
-    const ready = this.workers.filter((w) => w.api);
-    const got = await Promise.all(ready.map(async (w) => {
+  /** One GET to every ready worker; a worker that fails or does not answer in time is left out. */
+  private async fromEach<T>(path: string, read: (r: Response) => Promise<T>, onFail?: (w: WorkerEntry, err: Error) => void): Promise<{ worker: WorkerEntry; value: T }[]> {
+    const got = await Promise.all(this.workers.filter((w) => w.api).map(async (worker) => {
       try {
-        const r = await this.ask(w, "/state");
+        const r = await this.ask(worker, path);
         if (!r.ok) throw new Error(`status ${r.status}`);
-        return { worker: w, state: await r.json() as WorkerState };
+        return { worker, value: await read(r) };
       } catch (err) {
-        this.log.warn(`worker ${w.slot} (pid ${w.proc.pid}) did not answer its state: ${(err as Error).message}`);
+        onFail?.(worker, err as Error);
         return null;
       }
     }));
     return got.filter((x) => x !== null);
+  }
+
+  /** Every ready worker's state (one that does not answer in time is left out, logged). */
+  async states(): Promise<{ worker: WorkerEntry; state: WorkerState }[]> {
+    const got = await this.fromEach("/state", (r) => r.json() as Promise<WorkerState>, (w, err) =>
+      this.log.warn(`worker ${w.slot} (pid ${w.proc.pid}) did not answer its state: ${err.message}`));
+    return got.map(({ worker, value }) => ({ worker, state: value }));
   }
 
   /** Every ready worker's own `/healthz` answer (cheap: counts only), for the balancer's checks. */
   async healths(): Promise<{ sessions: number; tracks: number }[]> {
-    const ready = this.workers.filter((w) => w.api);
-    const got = await Promise.all(ready.map(async (w) => {
-      try {
-        const r = await this.ask(w, "/healthz");
-        return r.ok ? await r.json() as { sessions: number; tracks: number } : null;
-      } catch {
-        return null;
-      }
-    }));
-    return got.filter((x) => x !== null);
+    return (await this.fromEach("/healthz", (r) => r.json() as Promise<{ sessions: number; tracks: number }>)).map((x) => x.value);
   }
 
   /** Every ready worker's Prometheus text. */
   async metricsTexts(): Promise<string[]> {
-    const ready = this.workers.filter((w) => w.api);
-    const got = await Promise.all(ready.map(async (w) => {
-      try {
-        const r = await this.ask(w, "/metrics");
-        return r.ok ? await r.text() : null;
-      } catch {
-        return null;
-      }
-    }));
-    return got.filter((x) => x !== null);
+    return (await this.fromEach("/metrics", (r) => r.text())).map((x) => x.value);
   }
 
   /** A public API request about one session or track, answered by the worker that has it. */
