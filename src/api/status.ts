@@ -1,6 +1,7 @@
 import { mediaInfoJson } from "../codec/media-info-json.ts";
 import type { RtmpSession } from "../ingest/session.ts";
 import type { RtmpStream } from "../ingest/stream.ts";
+import type { ServerConfig } from "../config/types.ts";
 import type { IngestServer, TrackEntry } from "../server/server.ts";
 import { VERSION } from "../version.ts";
 import { fixed2, Raw, SPLICE as RTMP_INFO } from "./json.ts";
@@ -109,22 +110,43 @@ export function sessionObject(server: IngestServer, s: RtmpSession): Record<stri
   };
 }
 
-export function rtmpKmpRoot(server: IngestServer): Record<string, unknown> {
+/** The server-wide counters of the rtmp-kmp status root. */
+export type RtmpCounters = { naccepted: number; bw_in: number; bytes_in: number; bw_out: number; bytes_out: number };
+
+export function rtmpCounters(server: IngestServer): RtmpCounters {
   const now = Date.now();
   return {
-    ...versionFields(processOf(server), true),
     naccepted: server.naccepted,
     bw_in: server.bytesIn.bps(now),
     bytes_in: server.bytesIn.bytes,
     bw_out: server.bytesOut.bps(now),
     bytes_out: server.bytesOut.bytes,
-    servers: server.servers.map((state) => ({
-      applications: state.config.applications.map((app) => ({
-        name: app.name,
-        sessions: server.appSessions(state, app).sort((a, b) => a.connection - b.connection).map((s) => sessionObject(server, s)),
-      })),
+  };
+}
+
+/**
+ * The rtmp-kmp status root in the reference's key order: one process's, or the primary's over its
+ * workers (`sessions(server, application)` by index into `servers`).
+ */
+export function rtmpKmpTree(proc: { pid: number; startedMs: number }, c: RtmpCounters, servers: ServerConfig[], sessions: (server: number, app: number) => unknown[]): Record<string, unknown> {
+  return {
+    ...versionFields(proc, true),
+    naccepted: c.naccepted,
+    bw_in: c.bw_in,
+    bytes_in: c.bytes_in,
+    bw_out: c.bw_out,
+    bytes_out: c.bytes_out,
+    servers: servers.map((s, si) => ({
+      applications: s.applications.map((app, ai) => ({ name: app.name, sessions: sessions(si, ai) })),
     })),
   };
+}
+
+export function rtmpKmpRoot(server: IngestServer): Record<string, unknown> {
+  return rtmpKmpTree(processOf(server), rtmpCounters(server), server.servers.map((st) => st.config), (si, ai) => {
+    const state = server.servers[si];
+    return server.appSessions(state, state.config.applications[ai]).sort((a, b) => a.connection - b.connection).map((s) => sessionObject(server, s));
+  });
 }
 
 export function kmpOutTracks(server: IngestServer): Record<string, unknown> {

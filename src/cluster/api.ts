@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { Raw, renderJson } from "../api/json.ts";
-import { versionFields } from "../api/status.ts";
+import { type RtmpCounters, rtmpKmpTree, versionFields } from "../api/status.ts";
 import type { ApiLocation } from "../config/types.ts";
 import { sumExpositions } from "./metrics-sum.ts";
 import type { ClusterPrimary, WorkerEntry } from "./primary.ts";
@@ -15,6 +15,7 @@ function fail(c: Context, status: 403 | 404 | 503, message: string): Response {
 }
 
 const isList = (c: Context) => c.req.query("list") === "1";
+const primaryProcess = (p: ClusterPrimary) => ({ pid: p.runtime.pid(), startedMs: p.startedMs });
 type States = { worker: WorkerEntry; state: WorkerState }[];
 
 const sessionsOf = (states: States) =>
@@ -25,21 +26,12 @@ const tracksOf = (states: States) =>
 /** `GET /` of rtmp_kmp_api for every worker: the reference's tree, sessions of all workers, then `workers`. */
 async function rtmpKmpRoot(primary: ClusterPrimary): Promise<Record<string, unknown>> {
   const states = await primary.states();
-  const sum = (k: "naccepted" | "bytes_in" | "bytes_out" | "bw_in" | "bw_out") => states.reduce((n, s) => n + s.state[k], 0);
+  const sum = (k: keyof RtmpCounters) => states.reduce((n, s) => n + s.state[k], 0);
+  const counters: RtmpCounters = { naccepted: sum("naccepted"), bw_in: sum("bw_in"), bytes_in: sum("bytes_in"), bw_out: sum("bw_out"), bytes_out: sum("bytes_out") };
   const sessions = sessionsOf(states);
   return {
-    ...versionFields({ pid: primary.runtime.pid(), startedMs: primary.startedMs }, true),
-    naccepted: sum("naccepted"),
-    bw_in: sum("bw_in"),
-    bytes_in: sum("bytes_in"),
-    bw_out: sum("bw_out"),
-    bytes_out: sum("bytes_out"),
-    servers: primary.config.servers.map((s, si) => ({
-      applications: s.applications.map((a, ai) => ({
-        name: a.name,
-        sessions: sessions.filter((x) => x[0] === si && x[1] === ai).map((x) => new Raw(x[3])),
-      })),
-    })),
+    ...rtmpKmpTree(primaryProcess(primary), counters, primary.config.servers, (si, ai) =>
+      sessions.filter((x) => x[0] === si && x[1] === ai).map((x) => new Raw(x[3]))),
     workers: workersList(primary, states),
   };
 }
@@ -87,7 +79,7 @@ function rtmpKmpApi(primary: ClusterPrimary, write: boolean): Hono {
 function kmpOutApi(primary: ClusterPrimary, write: boolean): Hono {
   const app = new Hono({ strict: false });
   app.get("/", async (c) =>
-    json(c, { ...versionFields({ pid: primary.runtime.pid(), startedMs: primary.startedMs }, false), tracks: tracksObject(await primary.states()) }));
+    json(c, { ...versionFields(primaryProcess(primary), false), tracks: tracksObject(await primary.states()) }));
   app.get("/tracks", async (c) => {
     const states = await primary.states();
     return isList(c) ? json(c, tracksOf(states).map((x) => x[0])) : json(c, tracksObject(states));

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import type { RtmpCounters } from "../api/status.ts";
 import type { UnpublishRequest } from "../control/types.ts";
 import type { IdRange } from "../server/ids.ts";
 
@@ -60,12 +61,7 @@ export const OwedSchema = v.object({
 export type Owed = { instance: number; set: [string, UnpublishRequest][]; clear: string[] };
 
 /** `GET /state` of a worker: its counters, and each session and track rendered as the API shows it. */
-export type WorkerState = {
-  naccepted: number;
-  bytes_in: number;
-  bytes_out: number;
-  bw_in: number;
-  bw_out: number;
+export type WorkerState = RtmpCounters & {
   /** [server index, application index, connection, session JSON] */
   sessions: [number, number, number, string][];
   /** [kmp-out id, track JSON] */

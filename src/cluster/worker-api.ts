@@ -2,14 +2,13 @@ import { Hono } from "hono";
 import { apiApp } from "../api/app.ts";
 import { renderJson } from "../api/json.ts";
 import { renderMetrics } from "../api/metrics.ts";
-import { sessionObject, trackObject } from "../api/status.ts";
+import { rtmpCounters, sessionObject, trackObject } from "../api/status.ts";
 import type { ApiLocation } from "../config/types.ts";
 import type { IngestServer } from "../server/server.ts";
 import { TOKEN_HEADER, type WorkerState } from "./protocol.ts";
 
 /** What a worker's server is doing, rendered for its primary (`GET /state`). */
 export function workerState(server: IngestServer): WorkerState {
-  const now = Date.now();
   const sessions: WorkerState["sessions"] = [];
   server.servers.forEach((state, si) => {
     state.config.applications.forEach((app, ai) => {
@@ -18,15 +17,7 @@ export function workerState(server: IngestServer): WorkerState {
   });
   const tracks: WorkerState["tracks"] = [];
   for (const [id, entry] of server.tracks) tracks.push([id, renderJson(trackObject(entry, false))]);
-  return {
-    naccepted: server.naccepted,
-    bytes_in: server.bytesIn.bytes,
-    bytes_out: server.bytesOut.bytes,
-    bw_in: server.bytesIn.bps(now),
-    bw_out: server.bytesOut.bps(now),
-    sessions,
-    tracks,
-  };
+  return { ...rtmpCounters(server), sessions, tracks };
 }
 
 /**
