@@ -123,25 +123,43 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
   const workers = config.worker_processes === 0 ? Math.max(1, rt.cpuCount()) : config.worker_processes;
   if (workers > 1) return await primaryMain(rt, config, log, workers, controllerUrl, closeBuiltins);
 
-  const accessLog = config.log.access_log ? openAccessLog(config.log.access_log, config.log.log_format) : null;
-  const server = new IngestServer({ config, runtime: rt, log, onSessionEnd: accessLog ?? undefined });
-  try {
-    await server.start();
-    server.httpServers.push(...await serveApis(rt, log, config, (locations) => apiApp(server, locations)));
-  } catch (err) {
-    log.error(`cannot start: ${(err as Error).message}`);
-    await server.stop(0).catch(() => {});
-    await closeBuiltins();
-    return 1;
-  }
-  log.notice(`rtmp-kmp ${VERSION.version} started on ${rt.name} (pid ${rt.pid()}), config ${config.source}`);
-  return await untilStopped(rt, log, async (progress) => {
-    await server.stop(STOP_GRACE_MS, progress);
-    await closeBuiltins();
-  }, () => server.reloadCertificates());
+  const server = new IngestServer({ config, runtime: rt, log, onSessionEnd: accessLogOf(config) });
+  return await serveUntilStopped(rt, log, {
+    start: async () => {
+      await server.start();
+      server.httpServers.push(...await serveApis(rt, log, config, (locations) => apiApp(server, locations)));
+    },
+    stop: (graceMs, progress) => server.stop(graceMs, progress),
+    reload: () => void server.reloadCertificates(),
+  }, `rtmp-kmp ${VERSION.version} started on ${rt.name} (pid ${rt.pid()}), config ${config.source}`, closeBuiltins);
 }
 
 const STOP_GRACE_MS = 15_000;
+
+/** What runs until a stop signal: one server, the primary of workers, or one worker. */
+type Unit = { start(): Promise<void>; stop(graceMs: number, progress: (line: string) => void): Promise<void>; reload(): void };
+
+/**
+ * Starts `unit` (on failure: logged, stopped, `cleanup`, exit code 1), logs `started`, then runs
+ * until stopped: the unit stops within the grace period, then `cleanup`.
+ */
+async function serveUntilStopped(rt: Runtime, log: Logger, unit: Unit, started: string | null, cleanup: () => Promise<void> = async () => {}, trigger?: (fn: (why: string) => void) => void): Promise<number> {
+  try {
+    await unit.start();
+  } catch (err) {
+    log.error(`cannot start: ${(err as Error).message}`);
+    await unit.stop(0, () => {}).catch(() => {});
+    await cleanup();
+    return 1;
+  }
+  if (started) log.notice(started);
+  return await untilStopped(rt, log, async (progress) => {
+    await unit.stop(STOP_GRACE_MS, progress);
+    await cleanup();
+  }, () => unit.reload(), trigger);
+}
+
+const accessLogOf = (config: Config) => (config.log.access_log ? openAccessLog(config.log.access_log, config.log.log_format) : undefined);
 
 /** Every `http { server { … } }` of the config: its app on each of its listen addresses. */
 async function serveApis(rt: Runtime, log: Logger, config: Config, appFor: (locations: ApiLocation[]) => { fetch(req: Request): Response | Promise<Response> }): Promise<HttpServer[]> {
@@ -199,20 +217,14 @@ function untilStopped(rt: Runtime, log: Logger, stop: (progress: (line: string) 
 /** `worker_processes N`: this process runs the workers and the management API. */
 async function primaryMain(rt: Runtime, config: Config, log: Logger, count: number, controllerUrl: string | undefined, closeBuiltins: () => Promise<void>): Promise<number> {
   const primary = new ClusterPrimary({ runtime: rt, config, log, count, controllerUrl });
-  try {
-    await primary.start();
-    primary.httpServers.push(...await serveApis(rt, log, config, (locations) => clusterApiApp(primary, locations)));
-  } catch (err) {
-    log.error(`cannot start: ${(err as Error).message}`);
-    await primary.stop(0).catch(() => {});
-    await closeBuiltins();
-    return 1;
-  }
-  log.notice(`rtmp-kmp ${VERSION.version} started on ${rt.name} (pid ${rt.pid()}) with ${count} worker processes, config ${config.source}`);
-  return await untilStopped(rt, log, async (progress) => {
-    await primary.stop(STOP_GRACE_MS, progress);
-    await closeBuiltins();
-  }, () => primary.reload());
+  return await serveUntilStopped(rt, log, {
+    start: async () => {
+      await primary.start();
+      primary.httpServers.push(...await serveApis(rt, log, config, (locations) => clusterApiApp(primary, locations)));
+    },
+    stop: (graceMs, progress) => primary.stop(graceMs, progress),
+    reload: () => primary.reload(),
+  }, `rtmp-kmp ${VERSION.version} started on ${rt.name} (pid ${rt.pid()}) with ${count} worker processes, config ${config.source}`, closeBuiltins);
 }
 
 /** One worker of `worker_processes N`, started by the primary with its spec in the environment. */
@@ -227,16 +239,12 @@ async function workerMain(rt: Runtime, base: Config, baseLog: Logger, specText: 
   const log = baseLog.child({ worker: spec.slot });
   let config = workerConfig(base, spec);
   if (spec.controller) config = withControlUrls(config, spec.controller);
-  const accessLog = config.log.access_log ? openAccessLog(config.log.access_log, config.log.log_format) : null;
-  const worker = new ClusterWorker({ runtime: rt, config, log, spec, onSessionEnd: accessLog ?? undefined });
-  try {
-    await worker.start();
-  } catch (err) {
-    log.error(`cannot start: ${(err as Error).message}`);
-    await worker.stop(0, () => {}).catch(() => {});
-    return 1;
-  }
-  return await untilStopped(rt, log, (progress) => worker.stop(STOP_GRACE_MS, progress), () => worker.server.reloadCertificates(), (begin) => worker.watchPrimary(() => begin("primary gone")));
+  const worker = new ClusterWorker({ runtime: rt, config, log, spec, onSessionEnd: accessLogOf(config) });
+  return await serveUntilStopped(rt, log, {
+    start: () => worker.start(),
+    stop: (graceMs, progress) => worker.stop(graceMs, progress),
+    reload: () => void worker.server.reloadCertificates(),
+  }, null, undefined, (begin) => worker.watchPrimary(() => begin("primary gone")));
 }
 
 /** The built-in controller and KMP receiver of the embedded first-run defaults. */
