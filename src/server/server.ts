@@ -77,7 +77,7 @@ export class IngestServer implements SessionHost {
     this.onSessionEnd = opts.onSessionEnd;
     this.ids = opts.ids ?? { connection: IdSource.endless(), track: IdSource.endless(), upstream: IdSource.endless(1_000_001) };
     this.reusePort = opts.reusePort ?? false;
-    if (opts.onOwedUnpublish) this.owedUnpublish = opts.onOwedUnpublish;
+    this.owedUnpublish = opts.onOwedUnpublish;
     this.bytesIn = new RateMeter(this.startedMs);
     this.bytesOut = new RateMeter(this.startedMs);
     this.servers = opts.config.servers.map((config) => ({
@@ -188,7 +188,7 @@ export class IngestServer implements SessionHost {
   nextUpstreamConnectionId(): number {
     return this.ids.upstream.next();
   }
-  owedUnpublish?: (key: string, unpublish: UnpublishRequest | null) => void;
+  readonly owedUnpublish?: (key: string, unpublish: UnpublishRequest | null) => void;
   nowMs(): number {
     return Date.now();
   }
