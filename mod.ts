@@ -9,7 +9,14 @@ export { loadConfig, parseNginxConf, parseJsonConfig, defaultConfig } from "./sr
 export { getRuntime } from "./src/runtime/detect.ts";
 export type { Conn, Listener, Runtime } from "./src/runtime/types.ts";
 export { Logger } from "./src/log/logger.ts";
-export { CodedError, RtmpError, KmpError, CtrlError, ConfigError } from "./src/errors.ts";
+export { CodedError } from "./src/errors.ts";
+export { RtmpError, RTMP_ERRORS } from "./src/rtmp/errors.ts";
+export { FlvError, FLV_ERRORS } from "./src/flv/errors.ts";
+export { KmpError, KMP_ERRORS } from "./src/kmp/errors.ts";
+export { CtrlError, CTRL_ERRORS } from "./src/control/errors.ts";
+export { ConfigError, CONFIG_ERRORS } from "./src/config/errors.ts";
+export { ProxyHeaderError, PROXY_ERRORS } from "./src/net/errors.ts";
+export { SessionError, SESSION_ERRORS } from "./src/ingest/errors.ts";
 export { ChunkDecoder } from "./src/rtmp/chunk-decoder.ts";
 export { RtmpDemuxer } from "./src/rtmp/demuxer.ts";
 export { KmpMuxer } from "./src/kmp/muxer.ts";

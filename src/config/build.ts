@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "./errors.ts";
 import { DIRECTIVE_BY_NAME, type DirectiveSpec, type Level, NO_EFFECT, parseMsec, parseSize } from "./directives.ts";
 import type {
   ApiLocation, ApiServerConfig, ApplicationConfig, Config, CtrlHeader, ListenConfig, LogConfig, ServerConfig,

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "./errors.ts";
 import { parseListen, parseWorkerProcesses } from "./build.ts";
 import { parseJsonConfig } from "./json.ts";
 import { parseNginxConf } from "./nginx.ts";

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "./errors.ts";
 import { buildConfig, parseApiDirective, parseListen, type RawDirective, type RawRtmp } from "./build.ts";
 import type { ApiServerConfig, Config, LogConfig } from "./types.ts";
 

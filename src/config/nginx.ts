@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "./errors.ts";
 import { buildConfig, parseApiDirective, parseListen, parseWorkerProcesses, type RawDirective, type RawRtmp } from "./build.ts";
 import { type Directive, parseNginxSyntax } from "./tokenizer.ts";
 import type { ApiServerConfig, Config, LogConfig } from "./types.ts";

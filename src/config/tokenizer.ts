@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "./errors.ts";
 
 /** One nginx directive: its words and, for block directives, the children. */
 export type Directive = { name: string; args: string[]; line: number; block: Directive[] | null };

@@ -1,5 +1,5 @@
 import type { CtrlHeader } from "../config/types.ts";
-import { CtrlError } from "../errors.ts";
+import { CtrlError } from "./errors.ts";
 import { Metrics } from "../stats/metrics.ts";
 import { parseControlJson } from "./json.ts";
 

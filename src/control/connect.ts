@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { CtrlHeader } from "../config/types.ts";
-import { CtrlError } from "../errors.ts";
+import { CtrlError } from "./errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { type ControlClient, retry, sleep } from "./client.ts";
 import { ConnectAnswer } from "./schemas.ts";

@@ -1,4 +1,4 @@
-import { CtrlError } from "../errors.ts";
+import { CtrlError } from "./errors.ts";
 
 /**
  * JSON string escaping as nginx's escaper does it: `"` and `\` backslash-escaped, control

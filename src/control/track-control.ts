@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { TrackConfig } from "../config/types.ts";
-import { CtrlError } from "../errors.ts";
+import { CtrlError } from "./errors.ts";
 import type { MediaInfo } from "../media/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { ControlClient, retry, sleep } from "./client.ts";

@@ -1,4 +1,4 @@
-import { RtmpError } from "../errors.ts";
+import { FlvError } from "./errors.ts";
 
 /** Little-endian u32 of a FourCC, as the reference stores enhanced codec ids (`hvc1` → 0x31637668). */
 export const fourccValue = (s: string) => s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | ((s.charCodeAt(3) << 24) >>> 0);
@@ -34,7 +34,7 @@ export type MediaTag = {
   flags: number;
 };
 
-const badData = (what: string, len: number) => new RtmpError("RTMP_ERR_BAD_DATA", `${what} message of ${len} bytes is too short`);
+const badData = (what: string, len: number) => new FlvError("FLV_ERR_SHORT_TAG", `${what} message of ${len} bytes is too short`);
 
 /** ModEx prefix(es) (packet type 7): returns the real packet type and where the rest starts. */
 function readModEx(b: Uint8Array, off: number, what: string): { packetType: number; off: number; offsetNs: number } {

@@ -1,5 +1,5 @@
 import { toRational } from "../codec/frame-rate.ts";
-import { RtmpError } from "../errors.ts";
+import { FlvError } from "./errors.ts";
 import type { KmpFrame, MediaInfo } from "../media/types.ts";
 import type { StreamCodecState } from "./codec-state.ts";
 import { parseAudioTag, parseVideoTag, type MediaTag } from "./tag.ts";
@@ -90,7 +90,7 @@ export class TrackConverter {
     const video = this.mediaType === "video";
     if (tag.kind === "skip") return { kind: "empty" };
     const codecId = kmpCodecId(this.mediaType, tag);
-    if (codecId === null) throw new RtmpError("RTMP_ERR_UNSUPPORTED_CODEC", `${this.mediaType} codec '${codecName(tag)}' has no KMP codec id`);
+    if (codecId === null) throw new FlvError("FLV_ERR_UNSUPPORTED_CODEC", `${this.mediaType} codec '${codecName(tag)}' has no KMP codec id`);
     if (tag.kind === "sequence-header") {
       this.extraData = tag.data.slice();
       this.needMediaInfo = true;

@@ -4,7 +4,8 @@ import { connectCallback } from "../control/connect.ts";
 import { createTrackControl } from "../control/track-control.ts";
 import type { ControlClient } from "../control/client.ts";
 import type { UnpublishReason, UnpublishRequest } from "../control/types.ts";
-import { CodedError, RtmpError } from "../errors.ts";
+import { CodedError } from "../errors.ts";
+import { SessionError, type CloseCode } from "./errors.ts";
 import { codecName, kmpCodecId, TrackConverter } from "../flv/track-converter.ts";
 import { parseAudioTags, parseVideoTags, type MediaTag } from "../flv/tag.ts";
 import { KmpTrack, wallClock } from "../kmp/track.ts";
@@ -59,7 +60,7 @@ type SessionState = "handshake" | "connected" | "closing" | "closed";
 
 /** Reasons a session ends, for the log and the access log. */
 /** `peer`: the client ended the connection itself (EOF or reset): logged at info, not as a fault. */
-export type CloseCause = { reason: UnpublishReason; message: string; code?: string; peer?: boolean };
+export type CloseCause = { reason: UnpublishReason; message: string; code?: CloseCode; peer?: boolean };
 
 /**
  * One RTMP client connection: handshake, chunk demux, commands, streams and their KMP tracks.
@@ -144,7 +145,7 @@ export class RtmpSession {
     this.armIdle();
     if (this.server.timeout > 0) {
       this.handshakeTimer = setTimeout(() => {
-        this.fail(new RtmpError("RTMP_ERR_HANDSHAKE_TIMEOUT", `handshake not completed within ${this.server.timeout} ms`));
+        this.fail(new SessionError("RTMP_ERR_HANDSHAKE_TIMEOUT", `handshake not completed within ${this.server.timeout} ms`));
       }, this.server.timeout);
     }
     const reader = this.conn.readable.getReader();
@@ -362,7 +363,7 @@ export class RtmpSession {
 
   private onMessage(msg: RtmpMessage): void {
     if (!this.connected && msg.type >= 8 && !this.isConnectCommand(msg)) {
-      throw new RtmpError("RTMP_ERR_NOT_CONNECTED", `message type ${msg.type} before connect was accepted`);
+      throw new SessionError("RTMP_ERR_NOT_CONNECTED", `message type ${msg.type} before connect was accepted`);
     }
     switch (msg.type) {
       case 3: // acknowledgement
@@ -428,7 +429,7 @@ export class RtmpSession {
     const name = cmd.name;
     if (name !== "@setDataFrame" && name !== "onMetaData") return;
     const stream = this.streamOf(msg.msid);
-    if (!stream) throw new RtmpError("RTMP_ERR_NO_STREAM", `metadata on message stream ${msg.msid} that was not created`);
+    if (!stream) throw new SessionError("RTMP_ERR_NO_STREAM", `metadata on message stream ${msg.msid} that was not created`);
     stream.onMetadata(cmd.all);
   }
 
@@ -465,7 +466,7 @@ export class RtmpSession {
         return;
       case "play":
       case "play2":
-        throw new RtmpError("RTMP_ERR_PLAY", `'${cmd.name}' refused: this server only accepts publishers`);
+        throw new SessionError("RTMP_ERR_PLAY", `'${cmd.name}' refused: this server only accepts publishers`);
       case "@setdataframe":
       case "onmetadata":
         this.onData(msg);
@@ -476,12 +477,12 @@ export class RtmpSession {
   }
 
   private onConnect(transId: number, args: AmfValue[]): void {
-    if (this.connectPending) throw new RtmpError("RTMP_ERR_DUPLICATE_CONNECT", "second connect while the first is pending");
-    if (this.connected) throw new RtmpError("RTMP_ERR_DUPLICATE_CONNECT", "duplicate connect");
+    if (this.connectPending) throw new SessionError("RTMP_ERR_DUPLICATE_CONNECT", "second connect while the first is pending");
+    if (this.connected) throw new SessionError("RTMP_ERR_DUPLICATE_CONNECT", "duplicate connect");
     const c = parseConnect(args);
     const appName = normalizeApp(c.app);
     const app = this.server.applications.find((a) => a.name === appName);
-    if (!app) throw new RtmpError("RTMP_ERR_UNKNOWN_APP", `application '${appName}' not found`);
+    if (!app) throw new SessionError("RTMP_ERR_UNKNOWN_APP", `application '${appName}' not found`);
     this.app = app;
     this.appName = appName;
     this.flashver = c.flashVer;
@@ -533,7 +534,7 @@ export class RtmpSession {
   }
 
   private acceptConnect(transId: number): void {
-    if (this.connected) throw new RtmpError("RTMP_ERR_DUPLICATE_CONNECT", "duplicate connect");
+    if (this.connected) throw new SessionError("RTMP_ERR_DUPLICATE_CONNECT", "duplicate connect");
     this.connected = true;
     this.send(out.windowAckSize(this.server.ack_window));
     this.send(out.setPeerBandwidth(this.server.ack_window, 2));
@@ -565,7 +566,7 @@ export class RtmpSession {
     let id = 1;
     while (this.streams.has(id)) id++;
     if (id >= this.server.max_streams) {
-      throw new RtmpError("RTMP_ERR_TOO_MANY_STREAMS", `no free message stream id below max_streams ${this.server.max_streams}`);
+      throw new SessionError("RTMP_ERR_TOO_MANY_STREAMS", `no free message stream id below max_streams ${this.server.max_streams}`);
     }
     const stream = new RtmpStream(id, this.host.nowMs());
     this.streams.set(id, stream);
@@ -574,9 +575,9 @@ export class RtmpSession {
 
   private onPublish(msid: number, args: AmfValue[]): void {
     const stream = this.streamOf(msid);
-    if (!stream) throw new RtmpError("RTMP_ERR_NO_STREAM", `publish on message stream ${msid} that was not created`);
+    if (!stream) throw new SessionError("RTMP_ERR_NO_STREAM", `publish on message stream ${msid} that was not created`);
     const app = this.app;
-    if (!app) throw new RtmpError("RTMP_ERR_NOT_CONNECTED", "publish before connect");
+    if (!app) throw new SessionError("RTMP_ERR_NOT_CONNECTED", "publish before connect");
     const p = parsePublish(args);
     const { name, args: qs } = splitNameArgs(p.name);
     this.lastPublishName = name;
@@ -599,7 +600,7 @@ export class RtmpSession {
     for (const rule of app.access) {
       if (!rule.publish) continue;
       if (rule.addr === "all" || rule.addr === this.remoteIp) {
-        if (!rule.allow) throw new RtmpError("RTMP_ERR_ACCESS", `publish denied for ${this.remoteIp}`);
+        if (!rule.allow) throw new SessionError("RTMP_ERR_ACCESS", `publish denied for ${this.remoteIp}`);
         break;
       }
     }
@@ -609,7 +610,7 @@ export class RtmpSession {
 
   private onAudioVideo(msg: RtmpMessage): void {
     const stream = this.streamOf(msg.msid);
-    if (!stream) throw new RtmpError("RTMP_ERR_NO_STREAM", `media on message stream ${msg.msid} that was not created`);
+    if (!stream) throw new SessionError("RTMP_ERR_NO_STREAM", `media on message stream ${msg.msid} that was not created`);
     const now = this.host.nowMs();
     const n = msg.payload.byteLength;
     stream.bytesIn.add(n, now);
@@ -645,8 +646,7 @@ export class RtmpSession {
         const r = st.converter.convertTag(tag, msg.timestamp, this.createdNow);
         if (r.kind === "frame") st.pending.push({ mediaInfo: r.mediaInfo, frame: r.frame });
       } catch (err) {
-        const reason: UnpublishReason = err instanceof CodedError && err.code.startsWith("KMP_ERR_MEM") ? "alloc_failed" : "rtmp_bad_data";
-        track.setReason(reason);
+        track.setReason("rtmp_bad_data");
         this.kmpError = true;
         throw err;
       } finally {
@@ -716,6 +716,7 @@ export class RtmpSession {
           this.shutdown({
             reason: this.inAv ? "rtmp_kmp_error" : "rtmp_disconnect",
             message: `KMP track ${key} of stream ${stream.id} failed: ${reason}`,
+            code: "RTMP_ERR_TRACK_FAILED",
           })
         );
       },
@@ -787,7 +788,7 @@ export class RtmpSession {
       this.shutdown({ reason: this.kmpError ? "rtmp_kmp_error" : "rtmp_disconnect", message: `client reset the connection (${(err as Error).message})`, code: "RTMP_CLIENT_RESET", peer: true });
       return;
     }
-    const code = err instanceof CodedError ? err.code : "RTMP_ERR_INTERNAL";
+    const code: CloseCode = err instanceof CodedError ? (err.code as CloseCode) : "RTMP_ERR_INTERNAL";
     const message = err instanceof Error ? err.message : String(err);
     this.shutdown({ reason: this.kmpError ? "rtmp_kmp_error" : "rtmp_disconnect", message, code });
   }

@@ -1,4 +1,4 @@
-import { KmpError } from "../errors.ts";
+import { KmpError } from "./errors.ts";
 import type { BufferPool } from "./buffer-pool.ts";
 
 /** Bytes of each buffer the reference loses to its buffer header (spec §5.1). */

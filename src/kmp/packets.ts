@@ -1,4 +1,4 @@
-import { KmpError } from "../errors.ts";
+import { KmpError } from "./errors.ts";
 import type { KmpFrame, MediaInfo } from "../media/types.ts";
 
 /** KMP packet types (little-endian u32 of the ASCII code, kmp.md §1.2). */

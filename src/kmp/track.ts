@@ -3,7 +3,7 @@ import type { ResumeFrom, TrackConfig } from "../config/types.ts";
 import { decodeBase64 } from "../bytes/base64.ts";
 import { parseKmpUrl } from "./url.ts";
 import type { PublishAnswer, TrackControl, TrackIdentity, UnpublishReason } from "./controller.ts";
-import { KmpError } from "../errors.ts";
+import { KmpError } from "./errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { Metrics } from "../stats/metrics.ts";

@@ -1,6 +1,6 @@
 import type { ResumeFrom } from "../config/types.ts";
 import { parseKmpUrl } from "./url.ts";
-import { KmpError } from "../errors.ts";
+import { KmpError, type KmpErrorCode } from "./errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
@@ -149,7 +149,7 @@ export class KmpUpstream {
     this.state = "connecting";
     const abort = new AbortController();
     this.abort = abort;
-    this.armTimer(`connect to ${this.url} timed out after ${this.host.timeoutMs} ms`);
+    this.armTimer("KMP_ERR_CONNECT_TIMEOUT", `connect to ${this.url} timed out after ${this.host.timeoutMs} ms`);
     this.host.runtime.connect({ hostname: addr.hostname, port: addr.port, signal: abort.signal }).then((conn) => {
       if (abort.signal.aborted || this.state !== "connecting") {
         conn.close();
@@ -224,7 +224,7 @@ export class KmpUpstream {
             this.queuedOffset += view.byteLength;
             this.writeRaw(view, false);
           }
-          this.armTimer(`send to ${this.url} stalled for ${this.host.timeoutMs} ms`);
+          this.armTimer("KMP_ERR_SEND_TIMEOUT", `send to ${this.url} stalled for ${this.host.timeoutMs} ms`);
         }
       } catch (err) {
         this.fail(err as Error);
@@ -236,9 +236,9 @@ export class KmpUpstream {
 
   private onProgress(): void {
     if (this.state !== "connected") return;
-    if (this.pending) this.armTimer(`send to ${this.url} stalled for ${this.host.timeoutMs} ms`);
+    if (this.pending) this.armTimer("KMP_ERR_SEND_TIMEOUT", `send to ${this.url} stalled for ${this.host.timeoutMs} ms`);
     else if (this.endOffset < 0 || this.sentOffset < this.endOffset) this.clearTimer();
-    else this.armTimer(`receiver did not close within ${this.host.timeoutMs} ms after eost`, true);
+    else this.armTimer(null, `receiver did not close within ${this.host.timeoutMs} ms after eost`);
     this.host.upstreamProgress(this);
     if (this.queuedOffset < this.host.log.appended) this.pump();
   }
@@ -348,19 +348,20 @@ export class KmpUpstream {
 
   /**
    * kmp_timeout (connect, send stall, receiver close after eost). Re-arming on every write only
-   * moves a deadline; one timer runs and re-schedules itself for the remaining time.
+   * moves a deadline; one timer runs and re-schedules itself for the remaining time. A null
+   * code closes the socket on expiry (the receiver owed its close after eost) instead of failing.
    */
-  private armTimer(message: string, closeOnExpiry = false): void {
+  private armTimer(code: KmpErrorCode | null, message: string): void {
     if (this.host.timeoutMs <= 0) return;
     this.deadline = performance.now() + this.host.timeoutMs;
     this.timerMessage = message;
-    this.timerCloses = closeOnExpiry;
+    this.timerCode = code;
     if (!this.timer) this.timer = setTimeout(this.onTimer, this.host.timeoutMs);
   }
 
   private deadline = 0;
   private timerMessage = "";
-  private timerCloses = false;
+  private timerCode: KmpErrorCode | null = null;
 
   private readonly onTimer = (): void => {
     this.timer = null;
@@ -371,14 +372,14 @@ export class KmpUpstream {
       return;
     }
     this.deadline = 0;
-    if (this.timerCloses) {
+    if (this.timerCode === null) {
       this.logger.warn(`${this.timerMessage}: closing it`);
       this.closeSocket();
       this.state = "closed";
       this.host.upstreamEnded(this);
       return;
     }
-    this.fail(new KmpError("KMP_ERR_TIMEOUT", this.timerMessage));
+    this.fail(new KmpError(this.timerCode, this.timerMessage));
   };
 
   /** Nothing pending: the deadline is dropped (the timer, if running, then does nothing). */
@@ -396,7 +397,7 @@ export class KmpUpstream {
   setEnd(offset: number): void {
     this.endOffset = offset;
     if (this.state === "connected" && !this.pending && this.sentOffset >= offset) {
-      this.armTimer(`receiver did not close within ${this.host.timeoutMs} ms after eost`, true);
+      this.armTimer(null, `receiver did not close within ${this.host.timeoutMs} ms after eost`);
     }
   }
 

@@ -1,8 +1,7 @@
-import { CodedError } from "../errors.ts";
+import { ProxyHeaderError } from "./errors.ts";
 import type { NetAddr } from "../runtime/types.ts";
 
-/** A PROXY protocol header that is missing, malformed or over its size limit. */
-export class ProxyHeaderError extends CodedError {}
+export { ProxyHeaderError };
 
 /** v2 signature (HAProxy PROXY protocol §2.2). */
 const V2_SIG = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a];

@@ -1,4 +1,4 @@
-import { RtmpError } from "../errors.ts";
+import { RtmpError } from "./errors.ts";
 import { decodeAmf3Value } from "./amf3.ts";
 
 /** Decoded AMF values are plain JS values; objects have a null prototype. */

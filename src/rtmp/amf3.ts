@@ -1,4 +1,4 @@
-import { RtmpError } from "../errors.ts";
+import { RtmpError } from "./errors.ts";
 import type { AmfObject, AmfValue } from "./amf0.ts";
 
 const MAX_DEPTH = 32;

@@ -1,4 +1,4 @@
-import { RtmpError } from "../errors.ts";
+import { RtmpError } from "./errors.ts";
 import type { Type3ExtTs } from "../config/types.ts";
 
 /** One reassembled RTMP message. `payload` may be a view into socket bytes (owned by us). */

@@ -1,4 +1,4 @@
-import { RtmpError } from "../errors.ts";
+import { RtmpError } from "./errors.ts";
 import { Amf0Reader, type AmfValue } from "./amf0.ts";
 import type { RtmpMessage } from "./chunk-decoder.ts";
 

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { RtmpError } from "../errors.ts";
+import { RtmpError } from "./errors.ts";
 
 /** Handshake sizes (spec §1.2). */
 export const C1_SIZE = 1536;

@@ -3,12 +3,21 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyOverrides, defaultConfig, DIRECTIVES, parseJsonConfig, parseMsec, parseNginxConf, parseSize } from "../../src/config/index.ts";
-import { ConfigError } from "../../src/errors.ts";
-import { hasShared, ROOT, SCENARIOS, requireShared } from "../helpers/paths.ts";
+import { ConfigError } from "../../src/config/errors.ts";
+import { ROOT, SCENARIOS, requireShared } from "../helpers/paths.ts";
+import { SESSION_ERRORS } from "../../src/ingest/errors.ts";
+import { RTMP_ERRORS } from "../../src/rtmp/errors.ts";
+import { FLV_ERRORS } from "../../src/flv/errors.ts";
+import { KMP_ERRORS } from "../../src/kmp/errors.ts";
+import { CTRL_ERRORS } from "../../src/control/errors.ts";
+import { PROXY_ERRORS } from "../../src/net/errors.ts";
+import { CONFIG_ERRORS } from "../../src/config/errors.ts";
 
 test("every fixture nginx.conf loads unchanged", () => {
   requireShared();
-  for (const s of readdirSync(SCENARIOS)) {
+  const scenarios = readdirSync(SCENARIOS);
+  assert.ok(scenarios.length >= 15, `${scenarios.length} scenarios`);
+  for (const s of scenarios) {
     const file = join(SCENARIOS, s, "nginx.conf");
     const cfg = parseNginxConf(readFileSync(file, "utf8"), file);
     const server = cfg.servers[0];
@@ -115,4 +124,18 @@ test("worker_processes N|auto in nginx.conf, JSON and --workers; 1 by default; b
   }
   assert.throws(() => applyOverrides(defaultConfig(), { workers: "0" }), ConfigError);
   assert.throws(() => parseJsonConfig(`{"worker_processes":0}`, "a.json"), ConfigError);
+});
+
+test("the README lists every error code of every layer's table with its meaning", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const tables = [SESSION_ERRORS, RTMP_ERRORS, FLV_ERRORS, KMP_ERRORS, CTRL_ERRORS, PROXY_ERRORS, CONFIG_ERRORS];
+  let n = 0;
+  for (const table of tables) {
+    for (const [code, meaning] of Object.entries(table)) {
+      assert.ok(readme.includes(`| \`${code}\` | ${meaning} |`), `README lists ${code}`);
+      n++;
+    }
+  }
+  assert.ok(n >= 50, `${n} codes`);
+  assert.equal(new Set(tables.flatMap((t) => Object.keys(t))).size, n, "no code in two tables");
 });

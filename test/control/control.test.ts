@@ -12,7 +12,7 @@ import { connectBody, rtmpInfoJson, unpublishBody } from "../../src/control/even
 import { jsonString, parseControlJson } from "../../src/control/json.ts";
 import { decodeBase64, parseKmpUrl } from "../../src/control/schemas.ts";
 import { createTrackControl } from "../../src/control/track-control.ts";
-import { CtrlError } from "../../src/errors.ts";
+import { CtrlError } from "../../src/control/errors.ts";
 import type { MediaInfo } from "../../src/media/types.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { hasShared, SCENARIOS, requireShared } from "../helpers/paths.ts";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RtmpError } from "../../src/errors.ts";
+import type { FlvError } from "../../src/flv/errors.ts";
 import { fromHex } from "../../src/bytes/bytes.ts";
 import { StreamCodecState } from "../../src/flv/codec-state.ts";
 import { fourccValue, parseAudioTag, parseVideoTag } from "../../src/flv/tag.ts";
@@ -46,9 +46,9 @@ test("dts: first frame not rebased; 32-bit wrap-around unwraps; backwards steps 
   assert.equal(f(0x08), 0x100000008 * 90);
 });
 
-test("too-short messages are RTMP_ERR_BAD_DATA; empty payloads are dropped", () => {
+test("too-short messages are FLV_ERR_SHORT_TAG; empty payloads are dropped", () => {
   for (const p of [[], [0x17, 1, 0], [0xaf]]) {
-    assert.throws(() => (p[0] === 0xaf ? parseAudioTag : parseVideoTag)(Uint8Array.from(p)), (e: RtmpError) => e.code === "RTMP_ERR_BAD_DATA");
+    assert.throws(() => (p[0] === 0xaf ? parseAudioTag : parseVideoTag)(Uint8Array.from(p)), (e: FlvError) => e.code === "FLV_ERR_SHORT_TAG");
   }
   const t = video();
   assert.equal(feed(t, "video", [0x17, 2, 0, 0, 0], 0).kind, "empty", "AVC end of sequence");
@@ -77,10 +77,10 @@ test("Enhanced RTMP HEVC: codec 8, 8 bytes stripped with composition time, seque
   assert.equal(feed(t, "video", [0x94, ...ascii("hvc1"), 2, 0, 1, 0x41], 80).kind, "empty", "metadata packets are not frames");
 });
 
-test("AV1 and VP9 have no KMP codec id: refused with RTMP_ERR_UNSUPPORTED_CODEC", () => {
+test("AV1 and VP9 have no KMP codec id: refused with FLV_ERR_UNSUPPORTED_CODEC", () => {
   for (const fc of ["av01", "vp09"]) {
     const t = video();
-    assert.throws(() => feed(t, "video", [0x91, ...ascii(fc), 1, 2, 3], 0), (e: RtmpError) => e.code === "RTMP_ERR_UNSUPPORTED_CODEC");
+    assert.throws(() => feed(t, "video", [0x91, ...ascii(fc), 1, 2, 3], 0), (e: FlvError) => e.code === "FLV_ERR_UNSUPPORTED_CODEC");
   }
 });
 
@@ -100,7 +100,7 @@ test("Enhanced audio: Opus → 1018 with OpusHead channels and 48 kHz; FLAC refu
     assert.deepEqual([...r.frame.data], [0xfc, 0xff, 0xfe]);
   }
   const flac = new TrackConverter({ mediaType: "audio", timescale: 90000, audioSyncMarginMs: 2, state: new StreamCodecState() });
-  assert.throws(() => flac.convert(Uint8Array.from([0x91, ...ascii("fLaC"), 1]), 0, now), (e: RtmpError) => e.code === "RTMP_ERR_UNSUPPORTED_CODEC");
+  assert.throws(() => flac.convert(Uint8Array.from([0x91, ...ascii("fLaC"), 1]), 0, now), (e: FlvError) => e.code === "FLV_ERR_UNSUPPORTED_CODEC");
 });
 
 test("multitrack and ModEx headers are parsed; track 0 is forwarded", () => {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fromHex } from "../../src/bytes/bytes.ts";
-import { KmpError } from "../../src/errors.ts";
+import { KmpError } from "../../src/kmp/errors.ts";
 import { AckReader, encodeAck, encodeConnect, encodeFrame, encodeMediaInfo, EOST, NULL_PACKET, parseAck } from "../../src/kmp/packets.ts";
 import { KmpMuxer, type KmpPackets, type TrackWrite } from "../../src/kmp/muxer.ts";
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fromHex } from "../../src/bytes/bytes.ts";
-import { RtmpError } from "../../src/errors.ts";
+import { RtmpError } from "../../src/rtmp/errors.ts";
 import { decodeAmf0, EcmaArray, encodeAmf0 } from "../../src/rtmp/amf0.ts";
 import { normalizeApp, splitNameArgs, truncateBytes } from "../../src/rtmp/commands.ts";
 

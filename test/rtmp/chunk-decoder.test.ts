@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { ChunkDecoder, type RtmpMessage } from "../../src/rtmp/chunk-decoder.ts";
 import { ChunkStreamEncoder, encodeMessage } from "../../src/rtmp/chunk-encoder.ts";
 import { RtmpDemuxer, type MessageBatch } from "../../src/rtmp/demuxer.ts";
-import { RtmpError } from "../../src/errors.ts";
+import { RtmpError } from "../../src/rtmp/errors.ts";
 import { afterHandshake, randomSplits, rawRtmpScenarios, readBin, readDump } from "../helpers/fixtures.ts";
 import { requireShared } from "../helpers/paths.ts";
 import { chunk as chunkOf } from "../helpers/raw-client.ts";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RtmpError } from "../../src/errors.ts";
+import { RtmpError } from "../../src/rtmp/errors.ts";
 import {
   C1_SIZE, CLIENT_KEY_PARTIAL, computeDigest, digestOffset, findDigest, HandshakeServer, hmacSha256, SERVER_KEY_FULL, SERVER_KEY_PARTIAL,
 } from "../../src/rtmp/handshake.ts";
