@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { readFlv } from "../src/flv/reader.ts";
-import { ChunkStreamEncoder, encodeMessage } from "../src/rtmp/chunk-encoder.ts";
+import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
+import { ChunkStreamEncoder } from "../test/helpers/chunk-stream-encoder.ts";
 
 /** Audio/video messages of an FLV file as an encoder would send them (csid 4 audio, 6 video, msid 1). */
 export type BenchMessage = { csid: number; type: number; timestamp: number; payload: Uint8Array };

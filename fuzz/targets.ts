@@ -14,10 +14,10 @@ import { parseConnectAnswer } from "../src/control/connect.ts";
 import { connectBody, publishBody, rtmpInfoJson } from "../src/control/events.ts";
 import { parseControlJson } from "../src/control/json.ts";
 import { parsePublishAnswer, parseRepublishAnswer } from "../src/control/track-control.ts";
-import { StreamCodecState } from "../src/flv/codec-state.ts";
+import { StreamCodecs } from "../src/flv/stream-codecs.ts";
 import { readFlv } from "../src/flv/reader.ts";
 import { parseAudioTag, parseVideoTag } from "../src/flv/tag.ts";
-import { TrackConverter } from "../src/flv/track-converter.ts";
+import { kmpCodecId, TrackConverter } from "../src/flv/track-converter.ts";
 import { AckReader, encodeAck } from "../src/kmp/packets.ts";
 import { decodeAmf0 } from "../src/rtmp/amf0.ts";
 import { decodeAmf3Value } from "../src/rtmp/amf3.ts";
@@ -175,23 +175,25 @@ export function loadTargets(): Target[] {
       name: "conversion-events",
       seeds: tags.map((ts) => packTags(ts.slice(0, 24))),
       run(input) {
-        // codec state + converters as the session drives them; every minf becomes a publish body
-        const state = new StreamCodecState();
-        const conv = {
-          video: new TrackConverter({ mediaType: "video", timescale: 90000, audioSyncMarginMs: 2, state }),
-          audio: new TrackConverter({ mediaType: "audio", timescale: 90000, audioSyncMarginMs: 2, state }),
-        };
+        // codec states + one converter per track as the session drives them (a malformed tag
+        // ends the stream with its FlvError); every minf becomes a publish body
+        const codecs = new StreamCodecs();
+        const convs = new Map<string, TrackConverter>();
         for (const t of unpackTags(input)) {
           if (t.type === 18) {
-            state.onMetadata(decodeAmf0(t.body));
+            codecs.onMetadata(decodeAmf0(t.body));
             continue;
           }
           if (t.type !== 8 && t.type !== 9) continue;
           const media = t.type === 9 ? "video" : "audio";
-          if (media === "video") state.onVideo(t.body);
-          else state.onAudio(t.body);
-          const r = conv[media].convert(t.body, t.timestamp, () => 0);
-          if (r.kind === "frame" && r.mediaInfo) checkEventBody(publishBody(identity, r.mediaInfo));
+          for (const tag of codecs.onMedia(media === "video", t.body)) {
+            if (kmpCodecId(media, tag) === null) continue; // an unsupported track: not published
+            const key = `${media}/${tag.trackId}`;
+            let conv = convs.get(key);
+            if (!conv) convs.set(key, (conv = new TrackConverter({ mediaType: media, timescale: 90000, audioSyncMarginMs: 2, state: codecs.of(tag.trackId) })));
+            const r = conv.convertTag(tag, t.timestamp, () => 0);
+            if (r.kind === "frame" && r.mediaInfo) checkEventBody(publishBody(identity, r.mediaInfo));
+          }
         }
       },
     },

@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import * as v from "valibot";
 import type { ApiLocation } from "../config/types.ts";
+import type { AddUpstreamFailure } from "../kmp/track-upstreams.ts";
 import type { IngestServer } from "../server/server.ts";
 import { renderJson } from "./json.ts";
 import { renderMetrics } from "./metrics.ts";
@@ -81,7 +82,7 @@ export function kmpOutApi(server: IngestServer, write: boolean): Hono {
     if (!parsed.success) return fail(c, 415, `invalid upstream: ${v.summarize(parsed.issues).replace(/\n/g, "; ")}`);
     const r = entry.track.addUpstream(parsed.output);
     if (r.ok) return json(c, upstreamObject(r.upstream), 201);
-    return fail(c, r.status, r.message);
+    return fail(c, ADD_UPSTREAM_STATUS[r.failure], r.message);
   });
   app.delete("/tracks/:id/upstreams/:upstream", (c) => {
     if (!write) return fail(c, 403, "the API is read-only (kmp_out_api write=off)");
@@ -94,6 +95,14 @@ export function kmpOutApi(server: IngestServer, write: boolean): Hono {
   });
   return app;
 }
+
+/** The reference's statuses for an upstream the kmp-out API cannot add. */
+const ADD_UPSTREAM_STATUS: Record<AddUpstreamFailure, 404 | 415 | 500> = {
+  no_upstreams: 404,
+  unknown_source: 404,
+  bad_url: 415,
+  bad_connect_data: 500,
+};
 
 /** The HTTP app of one `http { server { … } }`: each location mounts its API. */
 export function apiApp(server: IngestServer, locations: ApiLocation[]): Hono {

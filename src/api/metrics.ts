@@ -21,17 +21,17 @@ export function renderMetrics(server: IngestServer): string {
   let upstreams = 0;
   for (const s of server.sessions) for (const st of s.streams.values()) if (st.publishing) streams++;
   const tracks = [...server.tracks.values()];
-  for (const t of tracks) upstreams += t.track.upstreams.length;
+  for (const t of tracks) upstreams += t.track.upstreams.size;
   gauge("rtmp_kmp_sessions", "RTMP sessions open", [[{}, server.sessions.size]]);
   gauge("rtmp_kmp_streams", "RTMP streams publishing", [[{}, streams]]);
   gauge("rtmp_kmp_tracks", "KMP tracks alive", [[{}, tracks.length]]);
   gauge("rtmp_kmp_upstreams", "KMP upstream connections (incl. reconnecting)", [[{}, upstreams]]);
-  gauge("rtmp_kmp_connections_accepted_total", "RTMP connections accepted", [[{}, server.naccepted]], "counter");
-  gauge("rtmp_kmp_rtmp_bytes_in_total", "Bytes received from RTMP clients", [[{}, server.bytesIn.bytes]], "counter");
-  gauge("rtmp_kmp_rtmp_bytes_out_total", "Bytes sent to RTMP clients", [[{}, server.bytesOut.bytes]], "counter");
-  gauge("rtmp_kmp_rtmp_frames_in_total", "RTMP audio/video messages received", [[{ media: "video" }, server.framesIn.video], [{ media: "audio" }, server.framesIn.audio]], "counter");
-  let frames = server.closedTracks.frames;
-  let bytes = server.closedTracks.bytes;
+  gauge("rtmp_kmp_connections_accepted_total", "RTMP connections accepted", [[{}, server.counters.naccepted]], "counter");
+  gauge("rtmp_kmp_rtmp_bytes_in_total", "Bytes received from RTMP clients", [[{}, server.counters.bytesIn.bytes]], "counter");
+  gauge("rtmp_kmp_rtmp_bytes_out_total", "Bytes sent to RTMP clients", [[{}, server.counters.bytesOut.bytes]], "counter");
+  gauge("rtmp_kmp_rtmp_frames_in_total", "RTMP audio/video messages received", [[{ media: "video" }, server.counters.framesIn.video], [{ media: "audio" }, server.counters.framesIn.audio]], "counter");
+  let frames = server.counters.closedTracks.frames;
+  let bytes = server.counters.closedTracks.bytes;
   for (const t of tracks) {
     frames += t.track.frames.sentFrames;
     bytes += t.track.log.written;

@@ -98,10 +98,10 @@ export function streamObject(server: IngestServer, stream: RtmpStream): Record<s
 export function sessionObject(server: IngestServer, s: RtmpSession): Record<string, unknown> {
   const streams = [...s.streams.values()].filter((st) => st.live).sort((a, b) => a.id - b.id);
   return {
-    flashver: s.flashver,
-    swf_url: s.swfUrl,
-    tc_url: s.tcUrl,
-    page_url: s.pageUrl,
+    flashver: s.client.flashver,
+    swf_url: s.client.swfUrl,
+    tc_url: s.client.tcUrl,
+    page_url: s.client.pageUrl,
     type3_ext_ts: s.type3ExtTs,
     remote_addr: s.remoteAddr,
     uptime: Math.floor((Date.now() - s.acceptedMs) / 1000),
@@ -116,11 +116,11 @@ export type RtmpCounters = { naccepted: number; bw_in: number; bytes_in: number;
 export function rtmpCounters(server: IngestServer): RtmpCounters {
   const now = Date.now();
   return {
-    naccepted: server.naccepted,
-    bw_in: server.bytesIn.bps(now),
-    bytes_in: server.bytesIn.bytes,
-    bw_out: server.bytesOut.bps(now),
-    bytes_out: server.bytesOut.bytes,
+    naccepted: server.counters.naccepted,
+    bw_in: server.counters.bytesIn.bps(now),
+    bytes_in: server.counters.bytesIn.bytes,
+    bw_out: server.counters.bytesOut.bps(now),
+    bytes_out: server.counters.bytesOut.bytes,
   };
 }
 

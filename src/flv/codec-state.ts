@@ -4,7 +4,7 @@ import { hasCaptions } from "../codec/captions.ts";
 import { parseHevcConfig } from "../codec/hevc.ts";
 import { parseAc3Frame } from "../codec/ac3.ts";
 import type { AmfObject, AmfValue } from "../rtmp/amf0.ts";
-import { APT, fourccValue, parseAudioTag, parseVideoTag, type MediaTag } from "./tag.ts";
+import { APT, fourccValue, type MediaTag } from "./tag.ts";
 
 const FLV_RATES = [5512, 11025, 22050, 44100];
 const HVC1 = fourccValue("hvc1");
@@ -38,28 +38,6 @@ export class StreamCodecState {
 
   /** AC-3 / E-AC-3 channel layout from the sync frame (null: derive from the channel count). */
   channelLayout: bigint | null = null;
-
-  /** Track 0 of a raw audio message (tests, fuzzing); the session parses once and calls onAudioTag. */
-  onAudio(b: Uint8Array): void {
-    let tag: MediaTag;
-    try {
-      tag = parseAudioTag(b);
-    } catch {
-      return;
-    }
-    if (tag.trackId === 0) this.onAudioTag(tag);
-  }
-
-  /** Track 0 of a raw video message (tests, fuzzing). */
-  onVideo(b: Uint8Array): void {
-    let tag: MediaTag;
-    try {
-      tag = parseVideoTag(b);
-    } catch {
-      return;
-    }
-    if (tag.trackId === 0) this.onVideoTag(tag);
-  }
 
   /** One parsed audio tag of this state's track (spec §2.1). */
   onAudioTag(tag: MediaTag): void {

@@ -2,7 +2,7 @@ import { toRational } from "../codec/frame-rate.ts";
 import { FlvError } from "./errors.ts";
 import type { KmpFrame, MediaInfo } from "../media/types.ts";
 import type { StreamCodecState } from "./codec-state.ts";
-import { parseAudioTag, parseVideoTag, type MediaTag } from "./tag.ts";
+import type { MediaTag } from "./tag.ts";
 
 export type ConvertResult =
   | { kind: "sequence-header" }
@@ -76,13 +76,6 @@ export class TrackConverter {
     this.rtmpScale = Math.floor(o.timescale / 1000);
     this.marginTicks = Math.floor((o.audioSyncMarginMs * o.timescale) / 1000);
     this.state = o.state;
-  }
-
-  /** Track 0 of a raw message (tests, fuzzing); the session parses once and calls convertTag. */
-  convert(payload: Uint8Array, rtmpTimestamp: number, createdNow: () => number): ConvertResult {
-    const tag = this.mediaType === "video" ? parseVideoTag(payload) : parseAudioTag(payload);
-    if (tag.trackId !== 0) return { kind: "empty" };
-    return this.convertTag(tag, rtmpTimestamp, createdNow);
   }
 
   /** One parsed tag of this converter's track. */

@@ -1,7 +1,6 @@
 import type { ApplicationConfig } from "../config/types.ts";
-import { StreamCodecState } from "../flv/codec-state.ts";
+import { StreamCodecs } from "../flv/stream-codecs.ts";
 import type { TrackConverter } from "../flv/track-converter.ts";
-import type { AmfValue } from "../rtmp/amf0.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { TrackWrite } from "../kmp/muxer.ts";
 import { RateMeter } from "../stats/rate-meter.ts";
@@ -30,12 +29,12 @@ export type StreamTrack = {
 export const trackKey = (media: MediaKind, index: number): string => (index === 0 ? media : `${media}/${index}`);
 
 /**
- * One message stream created by `createStream`: its codec state, its publish info and up to two
+ * One message stream created by `createStream`: its codec states, its publish info and its
  * output tracks (spec §0, §2, §3).
  */
 export class RtmpStream {
   readonly id: number;
-  readonly codec = new StreamCodecState();
+  readonly codecs = new StreamCodecs();
   /** Set by `publish` when the application has a publish URL (KMP output enabled). */
   publish: PublishInfo | null = null;
   /** Accepted by the live layer (listed in the API). */
@@ -47,37 +46,11 @@ export class RtmpStream {
   name = "";
   /** By `trackKey`, in the order they appeared. */
   readonly tracks = new Map<string, StreamTrack>();
-  /** Codec state of multitrack tracks ≥ 1 (track 0 uses `codec`); each gets its own metadata. */
-  private readonly trackCodecs = new Map<number, StreamCodecState>();
-  private lastMetadata: AmfValue[] | null = null;
   readonly bytesIn: RateMeter;
   readonly bytesInAudio: RateMeter;
   readonly bytesInVideo: RateMeter;
   readonly createdMs: number;
   app: ApplicationConfig | null = null;
-
-  /** Its tracks in the reference's order: video before audio, then by multitrack id. */
-  orderedTracks(): StreamTrack[] {
-    return [...this.tracks.values()].sort((a, b) => (a.media === b.media ? a.index - b.index : a.media === "video" ? -1 : 1));
-  }
-
-  codecFor(index: number): StreamCodecState {
-    if (index === 0) return this.codec;
-    let c = this.trackCodecs.get(index);
-    if (!c) {
-      c = new StreamCodecState();
-      if (this.lastMetadata) c.onMetadata(this.lastMetadata, index);
-      this.trackCodecs.set(index, c);
-    }
-    return c;
-  }
-
-  /** `onMetaData` for every track: the top level for track 0, the track-id info maps for the others. */
-  onMetadata(values: AmfValue[]): void {
-    this.lastMetadata = values;
-    this.codec.onMetadata(values);
-    for (const [index, c] of this.trackCodecs) c.onMetadata(values, index);
-  }
 
   constructor(id: number, nowMs: number) {
     this.id = id;
@@ -85,5 +58,10 @@ export class RtmpStream {
     this.bytesIn = new RateMeter(nowMs);
     this.bytesInAudio = new RateMeter(nowMs);
     this.bytesInVideo = new RateMeter(nowMs);
+  }
+
+  /** Its tracks in the reference's order: video before audio, then by multitrack id. */
+  orderedTracks(): StreamTrack[] {
+    return [...this.tracks.values()].sort((a, b) => (a.media === b.media ? a.index - b.index : a.media === "video" ? -1 : 1));
   }
 }

@@ -1,4 +1,4 @@
-import { encodeMediaInfo, FRAME_HEADER_SIZE, writeFrameHeader } from "./packets.ts";
+import { encodeMediaInfo, FRAME_HEADER_SIZE, MEDIA_INFO_HEADER_SIZE, writeFrameHeader } from "./packets.ts";
 import type { KmpFrame, MediaInfo } from "../media/types.ts";
 
 /** One frame of a track, preceded by a new media info after a sequence header (spec §3.3). */
@@ -16,18 +16,27 @@ export type KmpPackets = {
   bytes: number;
 };
 
+/** Where a muxer's packets go (a track's log). */
+export interface PacketSink {
+  /** Appends `p.writes[from…]` until the sink is full; returns the index it stopped at. */
+  append(p: KmpPackets, from: number): number;
+  /** The sink takes packets now (not congested). */
+  readonly hasRoom: boolean;
+  /** Resolves once the sink has room again, or can take nothing more (ended, failed). */
+  whenRoom(): Promise<void>;
+}
+
 /** Bytes one batch of writes becomes. */
 export function batchBytes(writes: TrackWrite[]): number {
   let n = 0;
-  for (const w of writes) n += FRAME_HEADER_SIZE + w.frame.data.byteLength + (w.mediaInfo ? 48 + w.mediaInfo.extraData.byteLength : 0);
+  for (const w of writes) n += FRAME_HEADER_SIZE + w.frame.data.byteLength + (w.mediaInfo ? MEDIA_INFO_HEADER_SIZE + w.mediaInfo.extraData.byteLength : 0);
   return n;
 }
 
 /**
- * The frames of a batch in, their KMP packets out (kmp.md §4-5): one header allocation per batch,
- * none per frame. Both queues count packet bytes.
+ * The muxer's transform (kmp.md §4-5): the frames of a batch in, their KMP packets out, with one
+ * header allocation per batch and none per frame.
  */
-/** The packets of one batch (what KmpMuxer enqueues; also the track's synchronous fast path). */
 export function muxBatch(writes: TrackWrite[]): KmpPackets {
   const headers = new Uint8Array(FRAME_HEADER_SIZE * writes.length);
   const view = new DataView(headers.buffer);
@@ -43,16 +52,95 @@ export function muxBatch(writes: TrackWrite[]): KmpPackets {
   return { writes, minf, headers, bytes };
 }
 
+/**
+ * A track's KMP muxer: a `TransformStream` of frame batches into packet batches (`muxBatch`),
+ * piped into its sink (the track's log) through a `WritableStream` whose high-water mark is
+ * `sinkBytes`. Both queues count bytes.
+ *
+ * `push` is the stage's entry: while nothing is queued and the sink has room it runs the same
+ * transform at once and hands the packets straight to the sink — no stream hop, no promise. Once
+ * the sink is full the rest of the batch, and every batch after it, is written into the stream,
+ * which queues them in order and hands them on as the sink drains; `desiredSize` and `ready` are
+ * the stream's, so the caller stops reading when the queues are full.
+ */
 export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
-  constructor(queueBytes = 64 * 1024) {
+  /** Settles once the sink took the last batch after `close`, or the stream failed. */
+  readonly drained: Promise<void>;
+  private readonly sink: PacketSink;
+  private readonly input: WritableStreamDefaultWriter<TrackWrite[]>;
+  /** Batches in the stream and not yet in the sink. */
+  private queued = 0;
+  private closing = false;
+
+  constructor(sink: PacketSink, o: { sinkBytes: number; queueBytes?: number }) {
     super(
       {
         transform(writes, c) {
           c.enqueue(muxBatch(writes));
         },
       },
-      { highWaterMark: queueBytes, size: batchBytes },
+      { highWaterMark: o.queueBytes ?? 64 * 1024, size: batchBytes },
       { highWaterMark: 0, size: (p) => p.bytes },
     );
+    this.sink = sink;
+    const out = new WritableStream<KmpPackets>(
+      {
+        write: (p) => {
+          const waiting = this.appendAll(p, 0);
+          if (!waiting) {
+            this.queued--;
+            return;
+          }
+          return waiting.then(() => void this.queued--);
+        },
+      },
+      { highWaterMark: Math.max(1, o.sinkBytes), size: (p) => p.bytes },
+    );
+    this.drained = this.readable.pipeTo(out).catch(() => {});
+    this.input = this.writable.getWriter();
+  }
+
+  /** One batch of frames, in order after every batch before it. */
+  push(writes: TrackWrite[]): void {
+    if (this.queued === 0 && !this.closing && this.sink.hasRoom) {
+      let next = writes.length;
+      try {
+        next = this.sink.append(muxBatch(writes), 0);
+      } catch { /* the sink failed (its owner ends the session); the batch goes nowhere */ }
+      if (next === writes.length) return;
+      writes = writes.slice(next); // full mid-batch: the rest queues, and everything after it
+    }
+    this.queued++;
+    this.input.write(writes).catch(() => {}); // a failed write already failed the sink's owner
+  }
+
+  /** Appends one queued batch, waiting for room between frames; no promise unless it waits. */
+  private appendAll(p: KmpPackets, from: number): Promise<void> | undefined {
+    const next = this.sink.append(p, from);
+    if (next === p.writes.length) return undefined;
+    return this.sink.whenRoom().then(() => this.appendAll(p, next));
+  }
+
+  /** Room left in the input queue (bytes); ≤ 0 means wait for `ready`. Null once errored. */
+  get desiredSize(): number | null {
+    return this.input.desiredSize;
+  }
+
+  /** Resolves when the input has room again (or failed). */
+  get ready(): Promise<void> {
+    return this.input.ready.catch(() => {});
+  }
+
+  /** No more batches: `drained` settles once the sink took the last one. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.input.close().catch(() => {});
+  }
+
+  /** Drops what is queued (hard stop). */
+  abort(): void {
+    this.closing = true;
+    this.input.abort().catch(() => {});
   }
 }

@@ -1,11 +1,14 @@
 import type { ResumeFrom } from "../config/types.ts";
-import { parseKmpUrl } from "./url.ts";
-import { KmpError, type KmpErrorCode } from "./errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
-import { PACKET_FRAME, PACKET_MEDIA_INFO, type ByteLog } from "./byte-log.ts";
+import type { Clock } from "../time/clock.ts";
+import { Deadline } from "../time/deadline.ts";
+import { AckPosition } from "./acks.ts";
+import type { ByteLog } from "./byte-log.ts";
+import { KmpError, type KmpErrorCode } from "./errors.ts";
 import { AckReader, encodeConnect, type Ack } from "./packets.ts";
+import { parseKmpUrl } from "./url.ts";
 
 /** What an upstream needs from its track. */
 export interface UpstreamHost {
@@ -13,6 +16,7 @@ export interface UpstreamHost {
   readonly channelId: string;
   readonly trackId: string;
   readonly runtime: Runtime;
+  readonly clock: Clock;
   readonly timeoutMs: number;
   readonly metrics: Metrics;
   nextConnectionId(): number;
@@ -23,6 +27,9 @@ export interface UpstreamHost {
   /** The socket closed after `eost` was written (normal end). */
   upstreamEnded(u: KmpUpstream): void;
 }
+
+/** What a publish answer or the kmp-out API says of an upstream. */
+export type UpstreamSpec = { id: string; url: string; required: boolean; resumeFrom: ResumeFrom; connectData: Uint8Array };
 
 export type UpstreamStats = {
   id: string;
@@ -38,82 +45,58 @@ export type UpstreamStats = {
   autoAckedFrames: number;
 };
 
+const fmtAddr = (a: { hostname: string; port: number }) => (a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`);
+
 /**
  * One KMP receiver connection of a track (spec §5.4-5.8): writes cnct + connect data + the last
  * acknowledged media info + the retained log from the acknowledged position, then follows the
  * log as it grows; reads and validates acks. It writes at its own pace from the shared log, so
- * a slow receiver never stalls its siblings.
+ * a slow receiver never stalls its siblings. Whether and when it reconnects is the track's
+ * republish policy's; this object only connects when told and reports how it ended.
  */
 export class KmpUpstream {
   readonly id: string;
   readonly required: boolean;
   readonly resumeFrom: ResumeFrom;
-  url: string;
-  connectData: Uint8Array;
-  private readonly host: UpstreamHost;
-  private readonly logger: Logger;
-
-  // acknowledged state (survives reconnects)
-  ackedFrameId: bigint;
-  /** Absolute log offset / packet index of the first unacknowledged packet. */
-  ackedOffset: number;
-  ackedPacket: number;
-  ackedMinf: Uint8Array | null = null;
-  lastAck: { upstreamFrameId: bigint; offset: number } = { upstreamFrameId: 0n, offset: 0 };
-  autoAckedFrames = 0;
-  readonly initialFrameId: bigint;
+  private url: string;
+  private connectData: Uint8Array;
+  /** The acknowledged position (survives reconnects). */
+  readonly acked: AckPosition;
   /** Set when an ack walk failed (over-ack): never republish. */
   unrecoverable = false;
-
-  // current connection
-  conn: Conn | null = null;
-  connection = 0;
+  everConnected = false;
   state: "idle" | "connecting" | "connected" | "closed" = "idle";
+  /** `eost` position: once sent past it, the receiver is expected to close. */
+  endOffset = -1;
   /** Log offset queued to / accepted by the current socket. */
   queuedOffset = 0;
   sentOffset = 0;
-  private prefixBytes = 0;
+
+  private readonly host: UpstreamHost;
+  private readonly logger: Logger;
+  private conn: Conn | null = null;
+  private connection = 0;
   private socketBytes = 0;
   private writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
   private pumping = false;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  /** `eost` position: once sent past it, the receiver is expected to close. */
-  endOffset = -1;
   private abort: AbortController | null = null;
-  /** Bytes written to the socket ahead of the log (cnct, data, minf). */
+  /** Bytes written to the socket ahead of the log (cnct, data, minf) and not yet accepted. */
   private pendingPrefix = 0;
-  everConnected = false;
-  // republish bookkeeping (owned by the track)
-  lastRepublishMs = -Infinity;
-  consecutiveRepublishes = 0;
-  republishTimer: ReturnType<typeof setTimeout> | null = null;
-  deferredRepublish = false;
-  republishing: AbortController | null = null;
+  /** kmp_timeout: connect, send stall, or the receiver's close after eost (`timeoutCode` null). */
+  private readonly timeout: Deadline;
+  private timeoutCode: KmpErrorCode | null = null;
+  private timeoutMessage = "";
 
-  constructor(host: UpstreamHost, o: {
-    id: string;
-    url: string;
-    required: boolean;
-    resumeFrom: ResumeFrom;
-    connectData: Uint8Array;
-    ackedFrameId: bigint;
-    ackedOffset: number;
-    ackedPacket: number;
-    ackedMinf?: Uint8Array | null;
-    logger: Logger;
-  }) {
+  constructor(host: UpstreamHost, spec: UpstreamSpec, acked: AckPosition, logger: Logger) {
     this.host = host;
-    this.id = o.id;
-    this.url = o.url;
-    this.required = o.required;
-    this.resumeFrom = o.resumeFrom;
-    this.connectData = o.connectData;
-    this.ackedFrameId = o.ackedFrameId;
-    this.initialFrameId = o.ackedFrameId;
-    this.ackedOffset = o.ackedOffset;
-    this.ackedPacket = o.ackedPacket;
-    this.ackedMinf = o.ackedMinf ?? null;
-    this.logger = o.logger.child({ upstream: o.id || "-" });
+    this.id = spec.id;
+    this.url = spec.url;
+    this.required = spec.required;
+    this.resumeFrom = spec.resumeFrom;
+    this.connectData = spec.connectData;
+    this.acked = acked;
+    this.logger = logger.child({ upstream: spec.id || "-" });
+    this.timeout = new Deadline(host.clock, () => this.onTimeout());
   }
 
   /** Data queued to the socket but not yet accepted, or log data not yet queued. */
@@ -121,22 +104,32 @@ export class KmpUpstream {
     return this.pendingPrefix > 0 || this.sentOffset < this.host.log.appended;
   }
 
+  /** Bytes of the log this upstream still holds back from release: unsent while connected, else unacked. */
+  unsent(written: number): number {
+    return written - (this.state === "connected" ? this.sentOffset : this.acked.offset);
+  }
+
   stats(trackInitialFrameId: bigint): UpstreamStats {
-    const connected = this.state === "connected" && this.conn;
-    const fmt = (a: { hostname: string; port: number }) => (a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`);
+    const conn = this.state === "connected" ? this.conn : null;
     return {
       id: this.id,
-      remoteAddr: connected ? fmt(this.conn!.remoteAddr) : "",
-      localAddr: connected ? fmt(this.conn!.localAddr) : "",
-      connection: connected ? this.connection : 0,
+      remoteAddr: conn ? fmtAddr(conn.remoteAddr) : "",
+      localAddr: conn ? fmtAddr(conn.localAddr) : "",
+      connection: conn ? this.connection : 0,
       required: this.required,
       resumeFrom: this.resumeFrom,
-      sentBytes: connected ? this.socketBytes : 0,
-      position: connected ? this.sentOffset : 0,
-      ackedFrames: Number(this.ackedFrameId - trackInitialFrameId),
-      ackedBytes: this.ackedOffset,
-      autoAckedFrames: this.autoAckedFrames,
+      sentBytes: conn ? this.socketBytes : 0,
+      position: conn ? this.sentOffset : 0,
+      ackedFrames: this.acked.framesSince(trackInitialFrameId),
+      ackedBytes: this.acked.offset,
+      autoAckedFrames: this.acked.autoAckedFrames,
     };
+  }
+
+  /** A republish answer: where to connect next, and with which connect data (null keeps it). */
+  retarget(url: string, connectData: Uint8Array | null): void {
+    this.url = url;
+    if (connectData) this.connectData = connectData;
   }
 
   /** Opens the TCP connection and starts sending (spec §5.4). */
@@ -149,7 +142,7 @@ export class KmpUpstream {
     this.state = "connecting";
     const abort = new AbortController();
     this.abort = abort;
-    this.armTimer("KMP_ERR_CONNECT_TIMEOUT", `connect to ${this.url} timed out after ${this.host.timeoutMs} ms`);
+    this.armTimeout("KMP_ERR_CONNECT_TIMEOUT", `connect to ${this.url} timed out after ${this.host.timeoutMs} ms`);
     this.host.runtime.connect({ hostname: addr.hostname, port: addr.port, signal: abort.signal }).then((conn) => {
       if (abort.signal.aborted || this.state !== "connecting") {
         conn.close();
@@ -172,19 +165,19 @@ export class KmpUpstream {
     } catch { /* optional */ }
     this.writer = conn.writable.getWriter();
     this.socketBytes = 0;
-    this.queuedOffset = this.sentOffset = this.ackedOffset;
+    const a = this.acked;
+    this.queuedOffset = this.sentOffset = a.offset;
     const cnct = encodeConnect({
       channelId: this.host.channelId,
       trackId: this.host.trackId,
-      initialFrameId: this.ackedFrameId,
-      initialUpstreamFrameId: this.lastAck.upstreamFrameId,
-      initialOffset: this.lastAck.offset,
+      initialFrameId: a.frameId,
+      initialUpstreamFrameId: a.lastAck.upstreamFrameId,
+      initialOffset: a.lastAck.offset,
       data: this.connectData,
     });
-    this.logger.info(`connected to ${this.url} (connection ${this.connection}), resuming at frame ${this.ackedFrameId}, offset ${this.ackedOffset}`);
-    const prefix = this.ackedMinf ? [cnct, this.ackedMinf] : [cnct];
-    this.prefixBytes = 0;
-    for (const p of prefix) this.writeRaw(p, true);
+    this.logger.info(`connected to ${this.url} (connection ${this.connection}), resuming at frame ${a.frameId}, offset ${a.offset}`);
+    this.writeRaw(cnct, true);
+    if (a.minf) this.writeRaw(a.minf, true);
     void this.readAcks(conn);
     this.pump();
   }
@@ -195,12 +188,10 @@ export class KmpUpstream {
     w.write(bytes).then(() => {
       if (this.writer !== w) return;
       this.socketBytes += bytes.byteLength;
-      if (prefix) {
-        this.pendingPrefix -= bytes.byteLength;
-        this.prefixBytes += bytes.byteLength;
-      } else {
+      if (prefix) this.pendingPrefix -= bytes.byteLength;
+      else {
         this.sentOffset += bytes.byteLength;
-        if (this.resumeFrom !== "last_acked") this.autoAckSent();
+        if (this.resumeFrom !== "last_acked") this.acked.autoAck(this.host.log, this.sentOffset);
       }
       this.onProgress();
     }, (err) => {
@@ -224,7 +215,7 @@ export class KmpUpstream {
             this.queuedOffset += view.byteLength;
             this.writeRaw(view, false);
           }
-          this.armTimer("KMP_ERR_SEND_TIMEOUT", `send to ${this.url} stalled for ${this.host.timeoutMs} ms`);
+          this.armStall();
         }
       } catch (err) {
         this.fail(err as Error);
@@ -236,9 +227,9 @@ export class KmpUpstream {
 
   private onProgress(): void {
     if (this.state !== "connected") return;
-    if (this.pending) this.armTimer("KMP_ERR_SEND_TIMEOUT", `send to ${this.url} stalled for ${this.host.timeoutMs} ms`);
-    else if (this.endOffset < 0 || this.sentOffset < this.endOffset) this.clearTimer();
-    else this.armTimer(null, `receiver did not close within ${this.host.timeoutMs} ms after eost`);
+    if (this.pending) this.armStall();
+    else if (this.endOffset < 0 || this.sentOffset < this.endOffset) this.timeout.disarm();
+    else this.armCloseWait();
     this.host.upstreamProgress(this);
     if (this.queuedOffset < this.host.log.appended) this.pump();
   }
@@ -251,11 +242,8 @@ export class KmpUpstream {
         const { value, done } = await reader.read();
         if (this.conn !== conn) return;
         if (done) {
-          if (this.endOffset >= 0 && this.sentOffset >= this.endOffset) {
-            this.closeSocket();
-            this.state = "closed";
-            this.host.upstreamEnded(this);
-          } else this.fail(new KmpError("KMP_ERR_CLOSED", `upstream ${this.url} closed the connection`));
+          if (this.endOffset >= 0 && this.sentOffset >= this.endOffset) this.ended();
+          else this.fail(new KmpError("KMP_ERR_CLOSED", `upstream ${this.url} closed the connection`));
           return;
         }
         for (const ack of acks.push(value)) this.onAck(ack);
@@ -270,135 +258,60 @@ export class KmpUpstream {
   }
 
   /** `ackf` (kmp.md §8): walk the log to the acknowledged frame; over-acknowledgement is fatal. */
-  onAck(ack: Ack): void {
+  private onAck(ack: Ack): void {
     this.host.metrics.inc("rtmp_kmp_kmp_acks_total");
     if (this.resumeFrom !== "last_acked") {
       this.logger.debug(`ack of frame ${ack.frameId} ignored (resume_from ${this.resumeFrom})`);
       return;
     }
-    if (ack.frameId > this.ackedFrameId) {
-      // bounded by what was handed to the socket: its write may complete after the receiver
-      // already read the bytes and acked them (Deno resolves writes later than Node)
-      const r = this.walk(this.ackedFrameId, ack.frameId, this.queuedOffset);
-      if (!r) {
-        this.unrecoverable = true;
-        this.fail(new KmpError("KMP_ERR_OVER_ACK", `ack of frame ${ack.frameId} is beyond what was sent (acked ${this.ackedFrameId})`));
-        return;
-      }
+    const a = this.acked;
+    // bounded by what was handed to the socket: its write may complete after the receiver
+    // already read the bytes and acked them (Deno resolves writes later than Node)
+    if (ack.frameId > a.frameId && !a.walk(this.host.log, ack.frameId, this.queuedOffset)) {
+      this.unrecoverable = true;
+      this.fail(new KmpError("KMP_ERR_OVER_ACK", `ack of frame ${ack.frameId} is beyond what was sent (acked ${a.frameId})`));
+      return;
     }
-    this.lastAck = { upstreamFrameId: ack.upstreamFrameId, offset: ack.offset };
+    a.lastAck = { upstreamFrameId: ack.upstreamFrameId, offset: ack.offset };
     this.host.upstreamProgress(this);
   }
 
-  /**
-   * Advances the acknowledged position packet by packet until `target` frame id, never past
-   * `limit`. Returns false when the limit is hit first.
-   */
-  private walk(from: bigint, target: bigint, limit: number): boolean {
-    const log = this.host.log;
-    let id = from;
-    let p = this.ackedPacket;
-    let off = this.ackedOffset;
-    let minf = this.ackedMinf;
-    while (id < target) {
-      if (p >= log.packetCount) return false;
-      const pOff = log.packetOff(p);
-      const len = log.packetLen(p);
-      if (pOff + len > limit) return false;
-      const kind = log.packetKind(p);
-      if (kind === PACKET_FRAME) id++;
-      else if (kind === PACKET_MEDIA_INFO) minf = log.copy(pOff, pOff + len);
-      p++;
-      off = pOff + len;
-    }
-    this.ackedFrameId = id;
-    this.ackedPacket = p;
-    this.ackedOffset = off;
-    this.ackedMinf = minf;
-    return true;
-  }
-
-  /**
-   * Acknowledges every whole packet below `limit` without a receiver ack (resume modes,
-   * memory pressure). Returns the number of frames acknowledged.
-   */
-  autoAck(limit: number): number {
-    const log = this.host.log;
-    let frames = 0;
-    let p = this.ackedPacket;
-    while (p < log.packetCount) {
-      const pOff = log.packetOff(p);
-      const len = log.packetLen(p);
-      if (pOff + len > limit) break;
-      const kind = log.packetKind(p);
-      if (kind === PACKET_FRAME) frames++;
-      else if (kind === PACKET_MEDIA_INFO) this.ackedMinf = log.copy(pOff, pOff + len);
-      p++;
-      this.ackedOffset = pOff + len;
-    }
-    this.ackedPacket = p;
-    this.ackedFrameId += BigInt(frames);
-    this.autoAckedFrames += frames;
-    return frames;
-  }
-
-  private autoAckSent(): void {
-    this.autoAck(this.sentOffset);
-  }
-
-  /**
-   * kmp_timeout (connect, send stall, receiver close after eost). Re-arming on every write only
-   * moves a deadline; one timer runs and re-schedules itself for the remaining time. A null
-   * code closes the socket on expiry (the receiver owed its close after eost) instead of failing.
-   */
-  private armTimer(code: KmpErrorCode | null, message: string): void {
+  private armTimeout(code: KmpErrorCode | null, message: string): void {
     if (this.host.timeoutMs <= 0) return;
-    this.deadline = performance.now() + this.host.timeoutMs;
-    this.timerMessage = message;
-    this.timerCode = code;
-    if (!this.timer) this.timer = setTimeout(this.onTimer, this.host.timeoutMs);
+    this.timeoutCode = code;
+    this.timeoutMessage = message;
+    this.timeout.arm(this.host.timeoutMs);
   }
 
-  private deadline = 0;
-  private timerMessage = "";
-  private timerCode: KmpErrorCode | null = null;
-
-  private readonly onTimer = (): void => {
-    this.timer = null;
-    if (this.deadline === 0) return;
-    const left = this.deadline - performance.now();
-    if (left > 1) {
-      this.timer = setTimeout(this.onTimer, left);
-      return;
-    }
-    this.deadline = 0;
-    if (this.timerCode === null) {
-      this.logger.warn(`${this.timerMessage}: closing it`);
-      this.closeSocket();
-      this.state = "closed";
-      this.host.upstreamEnded(this);
-      return;
-    }
-    this.fail(new KmpError(this.timerCode, this.timerMessage));
-  };
-
-  /** Nothing pending: the deadline is dropped (the timer, if running, then does nothing). */
-  private clearTimer(): void {
-    this.deadline = 0;
+  private armStall(): void {
+    this.armTimeout("KMP_ERR_SEND_TIMEOUT", `send to ${this.url} stalled for ${this.host.timeoutMs} ms`);
   }
 
-  private cancelTimer(): void {
-    this.deadline = 0;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+  /** After eost the receiver owes its close; past kmp_timeout we close (no error). */
+  private armCloseWait(): void {
+    this.armTimeout(null, `receiver did not close within ${this.host.timeoutMs} ms after eost`);
+  }
+
+  private onTimeout(): void {
+    if (this.timeoutCode === null) {
+      this.logger.warn(`${this.timeoutMessage}: closing it`);
+      this.ended();
+      return;
+    }
+    this.fail(new KmpError(this.timeoutCode, this.timeoutMessage));
   }
 
   /** Marks where `eost` ends: once sent, the receiver should close (bounded by kmp_timeout). */
   setEnd(offset: number): void {
     this.endOffset = offset;
-    if (this.state === "connected" && !this.pending && this.sentOffset >= offset) {
-      this.armTimer(null, `receiver did not close within ${this.host.timeoutMs} ms after eost`);
-    }
+    if (this.state === "connected" && !this.pending && this.sentOffset >= offset) this.armCloseWait();
+  }
+
+  /** The normal end: `eost` was sent and the receiver closed (or its close wait expired). */
+  private ended(): void {
+    this.closeSocket();
+    this.state = "closed";
+    this.host.upstreamEnded(this);
   }
 
   private fail(err: Error): void {
@@ -408,9 +321,15 @@ export class KmpUpstream {
     this.host.upstreamError(this, err);
   }
 
+  /** Closes the socket and waits to be told to connect again (memory pressure: resume from newer data). */
+  disconnect(): void {
+    this.closeSocket();
+    this.state = "idle";
+  }
+
   /** Closes the socket (no FIN dance), keeping the acknowledged state for a reconnect. */
-  closeSocket(): void {
-    this.cancelTimer();
+  private closeSocket(): void {
+    this.timeout.cancel();
     this.abort?.abort();
     this.abort = null;
     const conn = this.conn;
@@ -423,10 +342,6 @@ export class KmpUpstream {
   /** Final close: no more reconnects. */
   destroy(): void {
     this.closeSocket();
-    if (this.republishTimer) clearTimeout(this.republishTimer);
-    this.republishTimer = null;
-    this.republishing?.abort();
-    this.republishing = null;
     this.state = "closed";
   }
 }

@@ -5,10 +5,12 @@ import { Metrics } from "../stats/metrics.ts";
 import { BufferPool } from "../kmp/buffer-pool.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
-import { RtmpSession, type SessionHost } from "../ingest/session.ts";
+import type { SessionContext, SessionHost } from "../ingest/context.ts";
+import { RtmpSession } from "../ingest/session.ts";
 import type { MediaKind, RtmpStream, StreamTrack } from "../ingest/stream.ts";
 import type { HttpServer, Listener, Runtime } from "../runtime/types.ts";
-import { RateMeter } from "../stats/rate-meter.ts";
+import { IngestCounters } from "../stats/ingest-counters.ts";
+import { systemClock, type Clock } from "../time/clock.ts";
 import type { UnpublishRequest } from "../control/types.ts";
 import { IdSource } from "./ids.ts";
 
@@ -26,6 +28,8 @@ export type IngestServerOptions = {
   config: Config;
   runtime: Runtime;
   log: Logger;
+  /** The server's clock (sessions, tracks and upstreams read it); the system's by default. */
+  clock?: Clock;
   /** Called once per ended session (access log). */
   onSessionEnd?: (session: RtmpSession) => void;
   /** Worker process: ids from the primary's blocks, listeners shared with the other workers. */
@@ -46,26 +50,24 @@ export class IngestServer implements SessionHost {
   readonly config: Config;
   readonly runtime: Runtime;
   readonly log: Logger;
+  readonly clock: Clock;
   readonly metrics = new Metrics();
   /** Released KMP log buffers, shared by every track of this server. */
   readonly bufferPool = new BufferPool();
   readonly control = new ControlClient(this.metrics);
-  readonly startedMs = Date.now();
+  readonly startedMs: number;
   readonly servers: ServerState[];
   readonly tracks = new Map<string, TrackEntry>();
   readonly sessions = new Set<RtmpSession>();
-  naccepted = 0;
-  /** RTMP audio/video messages received, and KMP frames/bytes of tracks already closed. */
-  readonly framesIn = { video: 0, audio: 0 };
-  readonly closedTracks = { frames: 0, bytes: 0 };
-  readonly bytesIn: RateMeter;
-  readonly bytesOut: RateMeter;
+  /** Connections, bytes and frames in and out, counted where they pass. */
+  readonly counters: IngestCounters;
   private readonly ids: ServerIds;
   private readonly reusePort: boolean;
   private listeners: Listener[] = [];
   /** TLS listeners and the server{} whose certificate they serve (SIGHUP re-reads it). */
   private readonly tlsListeners: { listener: Listener; config: ServerConfig }[] = [];
-  private readonly sessionServer = new Map<RtmpSession, ServerState>();
+  /** Each running session and its server{} (the registries look sessions up by their context). */
+  private readonly bySession = new Map<SessionContext, { session: RtmpSession; state: ServerState }>();
   private readonly onSessionEnd?: (session: RtmpSession) => void;
   private readonly running = new Set<Promise<void>>();
   httpServers: HttpServer[] = [];
@@ -74,12 +76,13 @@ export class IngestServer implements SessionHost {
     this.config = opts.config;
     this.runtime = opts.runtime;
     this.log = opts.log;
+    this.clock = opts.clock ?? systemClock;
+    this.startedMs = this.clock.nowMs();
     this.onSessionEnd = opts.onSessionEnd;
     this.ids = opts.ids ?? { connection: IdSource.endless(), track: IdSource.endless(), upstream: IdSource.endless(1_000_001) };
     this.reusePort = opts.reusePort ?? false;
     this.owedUnpublish = opts.onOwedUnpublish;
-    this.bytesIn = new RateMeter(this.startedMs);
-    this.bytesOut = new RateMeter(this.startedMs);
+    this.counters = new IngestCounters(this.startedMs);
     this.servers = opts.config.servers.map((config) => ({
       config,
       sessions: new Map(config.applications.map((a) => [a, new Set<RtmpSession>()])),
@@ -110,13 +113,13 @@ export class IngestServer implements SessionHost {
   private async acceptLoop(listener: Listener, state: ServerState, proxy: boolean): Promise<void> {
     try {
       for await (const conn of listener) {
-        this.naccepted++;
+        this.counters.naccepted++;
         try {
           conn.setNoDelay(true);
         } catch { /* not all sockets support it */ }
         const session = new RtmpSession(this, conn, state.config, { proxyProtocol: proxy });
         this.sessions.add(session);
-        this.sessionServer.set(session, state);
+        this.bySession.set(session, { session, state });
         const p = session.run().catch((err) => this.log.error(`session ${session.connection} crashed: ${err}`));
         this.running.add(p);
         void p.finally(() => this.running.delete(p));
@@ -166,9 +169,9 @@ export class IngestServer implements SessionHost {
     this.stopAccepting();
     progress(`stopped accepting; ending ${this.sessions.size} session(s)`);
     for (const s of [...this.sessions]) s.shutdown({ reason: "rtmp_disconnect", message: "server shutting down" });
-    const deadline = Date.now() + graceMs;
+    const deadline = this.clock.nowMs() + graceMs;
     if (this.tracks.size) progress(`waiting up to ${graceMs} ms for ${this.tracks.size} track(s) to finish (eost, receiver close, unpublish)`);
-    while (this.tracks.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (this.tracks.size > 0 && this.clock.nowMs() < deadline) await new Promise((r) => setTimeout(r, 50));
     if (this.tracks.size) progress(`grace period over: closing ${this.tracks.size} track(s)`);
     for (const t of [...this.tracks.values()]) t.track.close("shutdown");
     // every unpublish request must have left (and been answered, or timed out) before we exit
@@ -189,53 +192,43 @@ export class IngestServer implements SessionHost {
     return this.ids.upstream.next();
   }
   readonly owedUnpublish?: (key: string, unpublish: UnpublishRequest | null) => void;
-  nowMs(): number {
-    return Date.now();
+  attach(s: SessionContext): void {
+    const r = this.bySession.get(s);
+    if (r && s.app) r.state.sessions.get(s.app)?.add(r.session);
   }
-  attach(session: RtmpSession): void {
-    const state = this.sessionServer.get(session);
-    if (state && session.app) state.sessions.get(session.app)?.add(session);
+  detach(s: SessionContext): void {
+    const r = this.bySession.get(s);
+    if (r && s.app) r.state.sessions.get(s.app)?.delete(r.session);
   }
-  detach(session: RtmpSession): void {
-    const state = this.sessionServer.get(session);
-    if (state && session.app) state.sessions.get(session.app)?.delete(session);
-  }
-  claimName(app: ApplicationConfig, name: string, session: RtmpSession): boolean {
-    const state = this.sessionServer.get(session);
-    const names = state?.names.get(app);
-    if (!names) return true;
+  claimName(app: ApplicationConfig, name: string, s: SessionContext): boolean {
+    const r = this.bySession.get(s);
+    const names = r?.state.names.get(app);
+    if (!r || !names) return true;
     const owner = names.get(name);
-    if (owner && owner !== session) return false;
-    if (owner === session) return false; // second publish of the same name on one session (sandbox)
-    names.set(name, session);
+    if (owner) return false; // another session's, or a second publish of the same name on this one (sandbox)
+    names.set(name, r.session);
     return true;
   }
-  releaseName(app: ApplicationConfig, name: string, session: RtmpSession): void {
-    const names = this.sessionServer.get(session)?.names.get(app);
-    if (names && names.get(name) === session) names.delete(name);
+  releaseName(app: ApplicationConfig, name: string, s: SessionContext): void {
+    const r = this.bySession.get(s);
+    const names = r?.state.names.get(app);
+    if (r && names && names.get(name) === r.session) names.delete(name);
   }
-  trackOpened(track: KmpTrack, session: RtmpSession, stream: RtmpStream, streamTrack: StreamTrack): void {
-    this.tracks.set(track.id, { track, session, stream, media: streamTrack.media, streamTrack });
+  trackOpened(track: KmpTrack, s: SessionContext, stream: RtmpStream, streamTrack: StreamTrack): void {
+    const r = this.bySession.get(s);
+    if (r) this.tracks.set(track.id, { track, session: r.session, stream, media: streamTrack.media, streamTrack });
   }
   trackClosed(track: KmpTrack): void {
-    this.closedTracks.frames += track.frames.sentFrames;
-    this.closedTracks.bytes += track.log.written;
+    this.counters.closedTracks.frames += track.frames.sentFrames;
+    this.counters.closedTracks.bytes += track.log.written;
     this.tracks.delete(track.id);
   }
-  countBytesIn(n: number): void {
-    this.bytesIn.add(n, Date.now());
-  }
-  countFrameIn(video: boolean): void {
-    if (video) this.framesIn.video++;
-    else this.framesIn.audio++;
-  }
-  countBytesOut(n: number): void {
-    this.bytesOut.add(n, Date.now());
-  }
-  sessionEnded(session: RtmpSession): void {
-    this.sessions.delete(session);
-    this.sessionServer.delete(session);
-    this.onSessionEnd?.(session);
+  sessionEnded(s: SessionContext): void {
+    const r = this.bySession.get(s);
+    if (!r) return;
+    this.sessions.delete(r.session);
+    this.bySession.delete(s);
+    this.onSessionEnd?.(r.session);
   }
 
   /** Finds a live session by connection id (API DELETE). */

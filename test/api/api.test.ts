@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatAccessLine } from "../../src/server/access-log.ts";
 import { KmpReceiver } from "../../src/tools/kmp-receiver.ts";
-import { hasShared, INPUTS, SCENARIOS, requireShared } from "../helpers/paths.ts";
+import { INPUTS, SCENARIOS, requireShared } from "../helpers/paths.ts";
 import { have, start, requireTool } from "../helpers/proc.ts";
 import { startStack } from "../helpers/stack.ts";
 

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { hasShared, ROOT, RUNTIME, serverCommand, SHARED, requireShared } from "../helpers/paths.ts";
+import { ROOT, RUNTIME, serverCommand, SHARED, requireShared } from "../helpers/paths.ts";
 import { have, run, requireTool } from "../helpers/proc.ts";
 
 const ALL = process.env.CONFORMANCE_SCENARIOS ?? (RUNTIME === "node" ? "all" : "s01,s05,s11,s12");

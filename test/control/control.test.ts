@@ -15,7 +15,7 @@ import { createTrackControl } from "../../src/control/track-control.ts";
 import { CtrlError } from "../../src/control/errors.ts";
 import type { MediaInfo } from "../../src/media/types.ts";
 import { silentLogger } from "../../src/log/logger.ts";
-import { hasShared, SCENARIOS, requireShared } from "../helpers/paths.ts";
+import { SCENARIOS, requireShared } from "../helpers/paths.ts";
 
 const base = parseNginxConf("rtmp { server { listen 1935; application live { } } }", "t").servers[0].applications[0];
 

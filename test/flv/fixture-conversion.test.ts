@@ -5,16 +5,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mediaInfoJson } from "../../src/codec/media-info-json.ts";
-import { StreamCodecState } from "../../src/flv/codec-state.ts";
+import { StreamCodecs } from "../../src/flv/stream-codecs.ts";
 import { TrackConverter } from "../../src/flv/track-converter.ts";
 import { encodeFrame, encodeMediaInfo, EOST } from "../../src/kmp/packets.ts";
 import { ChunkDecoder, type RtmpMessage } from "../../src/rtmp/chunk-decoder.ts";
 import { decodeCommand } from "../../src/rtmp/commands.ts";
 import { afterHandshake, rawRtmpScenarios, readBin } from "../helpers/fixtures.ts";
-import { SCENARIOS } from "../helpers/paths.ts";
+import { requireShared, SCENARIOS } from "../helpers/paths.ts";
 
 function messages(scenario: string): RtmpMessage[] {
   const out: RtmpMessage[] = [];
@@ -37,30 +37,37 @@ function packets(file: Uint8Array): Packet[] {
   return out;
 }
 
-for (const scenario of rawRtmpScenarios()) {
-  for (const media of ["video", "audio"] as const) {
-    const kmpPath = join(SCENARIOS, scenario, "kmp", `ch1_${media === "video" ? "v1" : "a1"}_c1.kmp`);
-    let ref: Uint8Array;
-    try {
-      ref = new Uint8Array(readFileSync(kmpPath));
-    } catch {
-      continue;
-    }
+/** Every track the reference sent KMP for (an audio-only input has no video .kmp, a rejected connect none). */
+const cases = rawRtmpScenarios().flatMap((scenario) =>
+  (["video", "audio"] as const)
+    .map((media) => ({ scenario, media, kmpPath: join(SCENARIOS, scenario, "kmp", `ch1_${media === "video" ? "v1" : "a1"}_c1.kmp`) }))
+    .filter((c) => existsSync(c.kmpPath))
+);
+
+test("the fixtures give every captured track as a case", () => {
+  requireShared();
+  assert.ok(cases.length >= 8, `${cases.length} cases`);
+  assert.ok(cases.some((c) => c.media === "video") && cases.some((c) => c.media === "audio"));
+});
+
+for (const { scenario, media, kmpPath } of cases) {
+  {
+    const ref = new Uint8Array(readFileSync(kmpPath));
     test(`${scenario} ${media}: our packets equal the reference's .kmp byte for byte`, () => {
       const refPackets = packets(ref).slice(1); // after cnct
       const createdOf = refPackets.filter((p) => p.type === "fram").map((p) => new DataView(p.bytes.buffer, p.bytes.byteOffset).getBigInt64(16, true)).map(Number);
-      const state = new StreamCodecState();
-      const conv = new TrackConverter({ mediaType: media, timescale: 90000, audioSyncMarginMs: 2, state });
+      const codecs = new StreamCodecs();
+      const conv = new TrackConverter({ mediaType: media, timescale: 90000, audioSyncMarginMs: 2, state: codecs.of(0) });
       const ours: Uint8Array[] = [];
       let fi = 0;
       let mediaInfoText = "";
       for (const m of messages(scenario)) {
-        if (m.type === 18 || m.type === 15) state.onMetadata(decodeCommand(m).all);
+        if (m.type === 18 || m.type === 15) codecs.onMetadata(decodeCommand(m).all);
         if (m.type !== 8 && m.type !== 9) continue;
-        if (m.type === 8) state.onAudio(m.payload);
-        else state.onVideo(m.payload);
-        if ((m.type === 9) !== (media === "video")) continue;
-        const r = conv.convert(m.payload, m.timestamp, () => createdOf[fi] ?? 0);
+        // as the session: every tag through the codec states, this track's into its converter
+        const tag = codecs.onMedia(m.type === 9, m.payload).find((t) => t.trackId === 0);
+        if (!tag || (m.type === 9) !== (media === "video")) continue;
+        const r = conv.convertTag(tag, m.timestamp, () => createdOf[fi] ?? 0);
         if (r.kind !== "frame") continue;
         if (r.mediaInfo) {
           ours.push(encodeMediaInfo(r.mediaInfo));

@@ -2,21 +2,27 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { FlvError } from "../../src/flv/errors.ts";
 import { fromHex } from "../../src/bytes/bytes.ts";
-import { StreamCodecState } from "../../src/flv/codec-state.ts";
+import { StreamCodecs } from "../../src/flv/stream-codecs.ts";
 import { fourccValue, parseAudioTag, parseVideoTag } from "../../src/flv/tag.ts";
-import { TrackConverter } from "../../src/flv/track-converter.ts";
+import { TrackConverter, type ConvertResult } from "../../src/flv/track-converter.ts";
 
 const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
 const now = () => 1;
 
-function video(state = new StreamCodecState()) {
-  return { state, conv: new TrackConverter({ mediaType: "video", timescale: 90000, audioSyncMarginMs: 2, state }) };
+/** A stream's codec states and the converter of its track 0, as the session builds them. */
+function track(mediaType: "video" | "audio", codecs = new StreamCodecs()) {
+  return { codecs, conv: new TrackConverter({ mediaType, timescale: 90000, audioSyncMarginMs: 2, state: codecs.of(0) }) };
 }
-function feed(t: { state: StreamCodecState; conv: TrackConverter }, media: "video" | "audio", payload: number[], ts: number) {
-  const p = Uint8Array.from(payload);
-  if (media === "video") t.state.onVideo(p);
-  else t.state.onAudio(p);
-  return t.conv.convert(p, ts, now);
+const video = (codecs?: StreamCodecs) => track("video", codecs);
+
+/** One message as the session passes it: every tag through the codec states, track 0's into the converter. */
+function pass(t: { codecs: StreamCodecs; conv: TrackConverter }, p: Uint8Array, ts: number): ConvertResult {
+  const tag = t.codecs.onMedia(t.conv.mediaType === "video", p).find((x) => x.trackId === 0);
+  return tag ? t.conv.convertTag(tag, ts, now) : { kind: "empty" };
+}
+function feed(t: { codecs: StreamCodecs; conv: TrackConverter }, media: "video" | "audio", payload: number[], ts: number) {
+  assert.equal(t.conv.mediaType, media);
+  return pass(t, Uint8Array.from(payload), ts);
 }
 
 test("legacy H.264: 5 header bytes stripped, key flag, signed composition time, spec §4.3 example", () => {
@@ -85,22 +91,18 @@ test("AV1 and VP9 have no KMP codec id: refused with FLV_ERR_UNSUPPORTED_CODEC",
 });
 
 test("Enhanced audio: Opus → 1018 with OpusHead channels and 48 kHz; FLAC refused", () => {
-  const state = new StreamCodecState();
-  const conv = new TrackConverter({ mediaType: "audio", timescale: 90000, audioSyncMarginMs: 2, state });
+  const t = track("audio");
   const head = [...ascii("OpusHead"), 1, 1, 0x38, 0x01, 0x80, 0xbb, 0, 0, 0, 0, 0];
   const seq = Uint8Array.from([0x90, ...ascii("Opus"), ...head]);
-  state.onAudio(seq);
-  assert.equal(conv.convert(seq, 0, now).kind, "sequence-header");
+  assert.equal(pass(t, seq, 0).kind, "sequence-header");
   const fr = Uint8Array.from([0x91, ...ascii("Opus"), 0xfc, 0xff, 0xfe]);
-  state.onAudio(fr);
-  const r = conv.convert(fr, 20, now);
+  const r = pass(t, fr, 20);
   assert.ok(r.kind === "frame" && r.mediaInfo?.mediaType === "audio");
   if (r.kind === "frame" && r.mediaInfo?.mediaType === "audio") {
     assert.deepEqual([r.mediaInfo.codecId, r.mediaInfo.channels, r.mediaInfo.sampleRate, r.mediaInfo.channelLayout], [1018, 1, 48000, 4n]);
     assert.deepEqual([...r.frame.data], [0xfc, 0xff, 0xfe]);
   }
-  const flac = new TrackConverter({ mediaType: "audio", timescale: 90000, audioSyncMarginMs: 2, state: new StreamCodecState() });
-  assert.throws(() => flac.convert(Uint8Array.from([0x91, ...ascii("fLaC"), 1]), 0, now), (e: FlvError) => e.code === "FLV_ERR_UNSUPPORTED_CODEC");
+  assert.throws(() => pass(track("audio"), Uint8Array.from([0x91, ...ascii("fLaC"), 1]), 0), (e: FlvError) => e.code === "FLV_ERR_UNSUPPORTED_CODEC");
 });
 
 test("multitrack and ModEx headers are parsed; track 0 is forwarded", () => {
@@ -120,23 +122,18 @@ test("multitrack and ModEx headers are parsed; track 0 is forwarded", () => {
 });
 
 test("AAC sync reproduces the fixtures' dts sequence (5130, 7200, 9289, 11379, 13469)", () => {
-  const state = new StreamCodecState();
-  const conv = new TrackConverter({ mediaType: "audio", timescale: 90000, audioSyncMarginMs: 2, state });
-  const seq = Uint8Array.of(0xaf, 0, 0x12, 0x10);
-  state.onAudio(seq);
-  conv.convert(seq, 0, now);
+  const t = track("audio");
+  pass(t, Uint8Array.of(0xaf, 0, 0x12, 0x10), 0);
   const out: number[] = [];
   for (const ts of [57, 80, 103, 126, 149]) {
-    const p = Uint8Array.of(0xaf, 1, 0x21, 0x10);
-    state.onAudio(p);
-    const r = conv.convert(p, ts, now);
+    const r = pass(t, Uint8Array.of(0xaf, 1, 0x21, 0x10), ts);
     if (r.kind === "frame") out.push(r.frame.dts);
   }
   assert.deepEqual(out, [5130, 7200, 9289, 11379, 13469]);
 });
 
 test("onMetaData: every message overwrites width/height/rates; fps and framerate share one value", () => {
-  const s = new StreamCodecState();
+  const s = new StreamCodecs().main;
   s.onMetadata(["@setDataFrame", "onMetaData", { width: 640, height: 360, framerate: 25, fps: 30, videodatarate: 292.9, audiodatarate: 93.75 }]);
   assert.deepEqual([s.width, s.height, s.frameRate, s.videoDataRate], [640, 360, 30, 292.9]);
   s.onMetadata(["onMetaData", { duration: 1 }]);
@@ -170,11 +167,11 @@ test("dts keeps increasing across ffmpeg's 2^31 ms wrap and RTMP's 2^32 ms wrap 
 test("onMetaData never overrides the SPS size, whatever the order of the tags", () => {
   const avcc = fromHex("01 64 00 0b ff e1 00 19 67 64 00 0b ac d9 42 84 7e 5c 04 40 00 00 03 00 40 00 00 07 83 c5 0a 65 80 01 00 04 68 ef bc b0");
   for (const metadataFirst of [true, false]) {
-    const state = new StreamCodecState();
+    const codecs = new StreamCodecs();
     const meta = ["@setDataFrame", "onMetaData", { width: 999, height: 777, videocodecid: 7 }];
-    if (metadataFirst) state.onMetadata(meta);
-    state.onVideo(Uint8Array.from([0x17, 0, 0, 0, 0, ...avcc]));
-    if (!metadataFirst) state.onMetadata(meta);
-    assert.deepEqual([state.width, state.height], [160, 120], `metadata ${metadataFirst ? "before" : "after"} the SPS`);
+    if (metadataFirst) codecs.onMetadata(meta);
+    codecs.onMedia(true, Uint8Array.from([0x17, 0, 0, 0, 0, ...avcc]));
+    if (!metadataFirst) codecs.onMetadata(meta);
+    assert.deepEqual([codecs.main.width, codecs.main.height], [160, 120], `metadata ${metadataFirst ? "before" : "after"} the SPS`);
   }
 });

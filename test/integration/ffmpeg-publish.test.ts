@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hasShared, INPUTS, requireShared } from "../helpers/paths.ts";
+import { INPUTS, requireShared } from "../helpers/paths.ts";
 import { have, run, requireTool } from "../helpers/proc.ts";
 import { startStack } from "../helpers/stack.ts";
 import { expectedFrames, receivedFrames } from "../helpers/expect-frames.ts";

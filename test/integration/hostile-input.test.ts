@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { hasShared, INPUTS, requireShared } from "../helpers/paths.ts";
+import { INPUTS, requireShared } from "../helpers/paths.ts";
 import { have, start, requireTool } from "../helpers/proc.ts";
 import { amf0, chunk, RawClient, u32be } from "../helpers/raw-client.ts";
 import { startStack, type Stack } from "../helpers/stack.ts";

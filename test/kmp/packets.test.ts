@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { fromHex } from "../../src/bytes/bytes.ts";
 import { KmpError } from "../../src/kmp/errors.ts";
 import { AckReader, encodeAck, encodeConnect, encodeFrame, encodeMediaInfo, EOST, NULL_PACKET, parseAck } from "../../src/kmp/packets.ts";
-import { KmpMuxer, type KmpPackets, type TrackWrite } from "../../src/kmp/muxer.ts";
+import { KmpMuxer, muxBatch, type KmpPackets, type PacketSink, type TrackWrite } from "../../src/kmp/muxer.ts";
 
 const avcc = fromHex("01 64 00 0b ff e1 00 19 67 64 00 0b ac d9 42 84 7e 5c 04 40 00 00 03 00 40 00 00 07 83 c5 0a 65 80 01 00 04 68 ef bc b0");
 
@@ -75,7 +75,7 @@ test("ackf: kmp.md §8 example, strict validation, any split", () => {
   }
 });
 
-test("KmpMuxer: a batch of writes becomes the spec's minf and fram bytes, one header buffer per batch", async () => {
+test("muxBatch (the KmpMuxer's transform): a batch of writes becomes the spec's minf and fram bytes, one header buffer per batch", () => {
   const writes: TrackWrite[] = [
     {
       mediaInfo: { mediaType: "audio", codecId: 1010, timescale: 90000, bitrate: 128000, channels: 2, bitsPerSample: 16, sampleRate: 44100, channelLayout: 3n, extraData: fromHex("12 10") },
@@ -83,11 +83,7 @@ test("KmpMuxer: a batch of writes becomes the spec's minf and fram bytes, one he
     },
     { mediaInfo: null, frame: { created: 153000000045000, dts: 11111040, key: false, ptsDelay: -180, data: fromHex("aa") } },
   ];
-  const src = new ReadableStream<TrackWrite[]>({ start(c) { c.enqueue(writes); c.close(); } });
-  const out: KmpPackets[] = [];
-  for await (const p of src.pipeThrough(new KmpMuxer())) out.push(p);
-  assert.equal(out.length, 1, "one output per batch");
-  const p = out[0];
+  const p = muxBatch(writes);
   const bytes = (i: number) => new Uint8Array([...(p.minf[i] ?? []), ...p.headers.subarray(i * 40, i * 40 + 40), ...p.writes[i].frame.data]);
   assert.deepEqual(bytes(0), new Uint8Array([...MINF_AUDIO, ...FRAM_KEY]));
   assert.deepEqual(bytes(1), FRAM_NEG);
@@ -95,4 +91,39 @@ test("KmpMuxer: a batch of writes becomes the spec's minf and fram bytes, one he
   assert.equal(p.bytes, MINF_AUDIO.length + FRAM_KEY.length + FRAM_NEG.length);
   // the frame data is not copied
   assert.equal(p.writes[1].frame.data, writes[1].frame.data);
+});
+
+test("KmpMuxer.push: straight into the sink while it has room; the rest queues in the stream and reaches the sink in order as it drains", async () => {
+  const frame = (dts: number): TrackWrite => ({ mediaInfo: null, frame: { created: 0, dts, key: false, ptsDelay: 0, data: new Uint8Array(100) } });
+  const got: number[] = [];
+  let room = 3; // frames the sink takes before it is full
+  let wake: (() => void) | null = null;
+  const sink: PacketSink = {
+    get hasRoom() {
+      return room > 0;
+    },
+    append(p: KmpPackets, from: number) {
+      for (let i = from; i < p.writes.length; i++) {
+        if (room <= 0) return i;
+        room--;
+        got.push(p.writes[i].frame.dts);
+      }
+      return p.writes.length;
+    },
+    whenRoom: () => (room > 0 ? Promise.resolve() : new Promise<void>((r) => (wake = r))),
+  };
+  const muxer = new KmpMuxer(sink, { sinkBytes: 1, queueBytes: 100 });
+  muxer.push([frame(1), frame(2)]);
+  assert.deepEqual(got, [1, 2], "appended at once, with no stream hop");
+  muxer.push([frame(3), frame(4), frame(5)]);
+  assert.deepEqual(got, [1, 2, 3], "the sink filled mid-batch");
+  muxer.push([frame(6)]);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(got, [1, 2, 3], "nothing passes a full sink");
+  assert.ok((muxer.desiredSize ?? 0) <= 0, `the input reports no room (${muxer.desiredSize})`);
+  room = 10;
+  (wake as (() => void) | null)?.();
+  muxer.close();
+  await muxer.drained;
+  assert.deepEqual(got, [1, 2, 3, 4, 5, 6], "every frame once, in order");
 });

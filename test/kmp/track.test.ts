@@ -9,12 +9,16 @@ import { join } from "node:path";
 import type { TrackConfig } from "../../src/config/types.ts";
 import type { PublishAnswer, RepublishAnswer, TrackControl, UnpublishReason } from "../../src/control/types.ts";
 import { KmpTrack } from "../../src/kmp/track.ts";
+import type { KmpUpstream } from "../../src/kmp/upstream.ts";
+import { BufferPool } from "../../src/kmp/buffer-pool.ts";
+import { Metrics } from "../../src/stats/metrics.ts";
+import { systemClock } from "../../src/time/clock.ts";
 import type { KmpFrame, MediaInfo } from "../../src/media/types.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { getRuntime } from "../../src/runtime/detect.ts";
 import type { Runtime } from "../../src/runtime/types.ts";
 import { KmpReceiver, type ReceivedConnection } from "../../src/tools/kmp-receiver.ts";
-import { hasShared, SCENARIOS, requireShared } from "../helpers/paths.ts";
+import { SCENARIOS, requireShared } from "../helpers/paths.ts";
 import { parseNginxConf } from "../../src/config/index.ts";
 
 const base: TrackConfig = parseNginxConf("rtmp { server { listen 1935; application live { } } }", "t").servers[0].applications[0];
@@ -65,17 +69,40 @@ function answer(url: string, extra: Partial<PublishAnswer["upstreams"][number]> 
   return { channel_id: "ch1", track_id: "v1", upstreams: [{ url, id: "u1", required: true, resume_from: "last_acked", connect_data: null, ...extra }] };
 }
 
+let trackIds = 0;
+let connectionIds = 0;
+
+/** A track as the server builds one (its own metrics, pool and id sources stand in for the server's). */
 function newTrack(runtime: Runtime, c: TrackControl, config: TrackConfig, errors: UnpublishReason[] = [], closed?: () => void): KmpTrack {
-  return new KmpTrack({ mediaType: "video", config, runtime, control: c, identity: { inputId: "i", rtmpInfoJson: "" }, log: silentLogger, onError: (r) => void errors.push(r), onClosed: closed });
+  return new KmpTrack({
+    id: String(++trackIds),
+    mediaType: "video",
+    config,
+    runtime,
+    clock: systemClock,
+    control: c,
+    identity: { inputId: "i", rtmpInfoJson: "" },
+    log: silentLogger,
+    metrics: new Metrics(),
+    bufferPool: new BufferPool(),
+    nextConnectionId: () => ++connectionIds,
+    onError: (r) => void errors.push(r),
+    onClosed: closed,
+  });
+}
+
+/** One frame through the production door, waiting while the track has no room (as the session does). */
+async function push(track: KmpTrack, mediaInfo: MediaInfo | null, frame: KmpFrame): Promise<void> {
+  track.push([{ mediaInfo, frame }]);
+  if (track.desiredSize <= 0) await track.ready;
 }
 
 const PASSES = 60;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function feed(track: KmpTrack, input: ReturnType<typeof loadTrackInput>, gapMs = 0, count = input.frames.length, from = 0): Promise<void> {
-  if (from === 0) track.writeMediaInfo(input.mi);
   for (let i = from; i < count; i++) {
-    track.writeFrame(input.frames[i]);
+    await push(track, i === 0 ? input.mi : null, input.frames[i]);
     if (gapMs) await sleep(gapMs);
   }
 }
@@ -94,7 +121,7 @@ test("delivers minf + every frame + eost byte for byte, then unpublishes after t
   const track = newTrack(runtime, c, cfg(), [], () => (closed = true));
   try {
     await feed(track, input);
-    track.detach("rtmp_close");
+    track.end("rtmp_close");
     await rx.waitFor(() => rx.connections.length === 1 && rx.connections[0].closed);
     const conn = rx.connections[0];
     assert.equal(conn.initialFrameId, track.initialFrameId);
@@ -118,7 +145,7 @@ test("receiver closes mid-stream: republish and resume from the last acked frame
     await feed(track, input, 3, 60);
     await rx.waitFor(() => rx.connections.length === 2);
     await feed(track, input, 0, input.frames.length, 60);
-    track.detach("rtmp_close");
+    track.end("rtmp_close");
     await rx.waitFor(() => rx.connections.every((x) => x.closed) && rx.connections[1].eos);
     const [c1, c2] = rx.connections;
     assert.equal(calls.republish, 1);
@@ -145,7 +172,7 @@ test("first connect refused, republish to a live receiver: the whole stream from
   const track = newTrack(runtime, c, cfg());
   try {
     await feed(track, input, 1);
-    track.detach("rtmp_close");
+    track.end("rtmp_close");
     await rx.waitFor(() => rx.connections.length === 1 && rx.connections[0].closed);
     assert.equal(calls.republish, 1);
     assert.equal(rx.connections[0].initialFrameId, track.initialFrameId);
@@ -168,7 +195,7 @@ test("an ack beyond what was sent kills the upstream without republish (s15)", {
     await sleep(100);
     assert.deepEqual(errors, ["upstream_error"]);
     assert.equal(calls.republish, 0);
-    track.detach("rtmp_disconnect");
+    track.end("rtmp_disconnect");
     await sleep(50);
     assert.deepEqual(calls.unpublish, ["upstream_error"], "the first reason wins");
   } finally {
@@ -186,7 +213,7 @@ test("resume_from last_sent: acks ignored, resume after the last frame written t
   try {
     await feed(track, input, 3, 60);
     await rx.waitFor(() => rx.connections.length === 2);
-    track.detach("rtmp_close");
+    track.end("rtmp_close");
     await rx.waitFor(() => rx.connections[1].closed);
     const [c1, c2] = rx.connections;
     const k = Number(c2.initialFrameId - c1.initialFrameId);
@@ -209,8 +236,7 @@ test("republish rate limit: 16 republish requests, then upstream_error (s09)", {
   const errors: UnpublishReason[] = [];
   const track = newTrack(runtime, c, cfg({ kmp_republish_interval: 20 }), errors);
   const mi: MediaInfo = { mediaType: "video", codecId: 7, timescale: 90000, bitrate: 0, width: 2, height: 2, frameRate: { num: 0, denom: 1 }, ceaCaptions: false, extraData: new Uint8Array(0) };
-  track.writeMediaInfo(mi);
-  track.writeFrame({ created: 1, dts: 0, key: true, ptsDelay: 0, data: Uint8Array.of(1, 2, 3) });
+  await push(track, mi, { created: 1, dts: 0, key: true, ptsDelay: 0, data: Uint8Array.of(1, 2, 3) });
   const t0 = Date.now();
   while (!errors.length && Date.now() - t0 < 10_000) await sleep(10);
   assert.deepEqual(errors, ["upstream_error"]);
@@ -240,25 +266,24 @@ test("a stalled receiver never stalls its sibling; watermarks keep memory under 
   const memLimit = 2 * 1024 * 1024;
   const track = newTrack(runtime, c, cfg({ kmp_video_mem_limit: memLimit, kmp_timeout: 60_000 }), errors);
   let minLeft = Infinity;
-  let slow: KmpTrack["upstreams"][number] | undefined;
+  let slow: KmpUpstream | undefined;
   try {
-    track.writeMediaInfo(input.mi);
     // 10 MB through a 2 MB budget: 60 passes over the 167 KB clip
     for (let pass = 0; pass < PASSES; pass++) {
-      for (const f of input.frames) {
-        track.writeFrame({ ...f, dts: f.dts + pass * 400_000 });
+      for (const [i, f] of input.frames.entries()) {
+        await push(track, pass === 0 && i === 0 ? input.mi : null, { ...f, dts: f.dts + pass * 400_000 });
         minLeft = Math.min(minLeft, track.log.memLeft);
       }
       await sleep(20);
-      slow ??= track.upstreams.find((u) => u.id === "slow");
+      slow ??= track.upstreams.find("slow");
     }
-    track.detach("rtmp_close");
+    track.end("rtmp_close");
     await good.waitFor(() => good.connections.length > 0 && good.connections.every((x) => x.closed), 20_000);
     assert.deepEqual(errors, [], "the publisher was never failed");
     assert.ok(minLeft >= 0, "memory never exceeded the limit");
     const frames = good.connections.reduce((n, x) => n + x.frames, 0);
     assert.equal(frames, PASSES * input.frames.length, "the fast receiver got every frame");
-    assert.ok(slow && slow.autoAckedFrames > 0, "memory pressure auto-acked the stalled upstream instead of failing the publisher");
+    assert.ok(slow && slow.acked.autoAckedFrames > 0, "memory pressure auto-acked the stalled upstream instead of failing the publisher");
   } finally {
     track.close("shutdown");
     stalled.close();
@@ -277,7 +302,7 @@ test("a receiver that keeps the socket open after eost is closed after kmp_timeo
   try {
     await feed(track, input, 0, 10);
     await sleep(50);
-    track.detach("rtmp_close");
+    track.end("rtmp_close");
     const t0 = Date.now();
     await rx.waitFor(() => rx.connections[0]?.closed === true, 5_000);
     const waited = Date.now() - t0;
@@ -302,7 +327,7 @@ test("the stream ends before the publish answer: frames are still delivered, the
   const track = newTrack(runtime, c, cfg());
   try {
     await feed(track, input);
-    track.detach("rtmp_close");
+    track.end("rtmp_close");
     release();
     await rx.waitFor(() => rx.connections[0]?.closed === true);
     assert.deepEqual(body(rx.connections[0]), input.raw);
@@ -323,7 +348,8 @@ test("empty upstream list: inactive, media ignored, unpublish still sent (s14)",
   await sleep(20);
   assert.equal(track.state, "inactive");
   assert.ok(track.log.memLimit - track.log.memLeft < 4096, "no buffers held (only the extra-data charge)");
-  track.detach("rtmp_close");
+  track.end("rtmp_close");
+  await sleep(20); // the muxer drains first, then eost and the teardown
   assert.deepEqual(calls.unpublish, ["rtmp_close"]);
 });
 
@@ -340,7 +366,7 @@ test("republish refused while the stream ends: unpublish waits for the retries t
     await feed(track, input, 3, 60);
     const t0 = Date.now();
     while (calls.republish === 0 && Date.now() - t0 < 5_000) await sleep(10);
-    track.detach("rtmp_close");
+    track.end("rtmp_close");
     await sleep(100);
     assert.deepEqual(calls.unpublish, [], "no unpublish while the republish is still being retried");
     refuse(new Error("republish refused"));

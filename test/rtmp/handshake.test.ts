@@ -113,7 +113,9 @@ test("captured bytes of two other implementations verify with our digest functio
 
 test("fixtures: ffmpeg's C1 carries a digest, and the reference answered with the digest variant", () => {
   requireShared();
-  for (const s of rawRtmpScenarios()) {
+  const scenarios = rawRtmpScenarios();
+  assert.ok(scenarios.length >= 8, `${scenarios.length} scenarios`);
+  for (const s of scenarios) {
     const c2s = readBin(s, "conn1_c2s.bin");
     const s2c = readBin(s, "conn1_s2c.bin");
     const hs = new HandshakeServer();

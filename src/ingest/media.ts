@@ -1,0 +1,51 @@
+import type { MediaTag } from "../flv/tag.ts";
+import type { RtmpMessage } from "../rtmp/chunk-decoder.ts";
+import { MSG } from "../rtmp/protocol.ts";
+import type { SessionContext } from "./context.ts";
+import { SessionError } from "./errors.ts";
+import { createTrack } from "./track-factory.ts";
+import { trackKey, type MediaKind } from "./stream.ts";
+
+/**
+ * One audio/video message (spec §0, §2-4): counted, its tags through the stream's codec states
+ * (each multitrack track its own), and on a publishing stream each tag converted into its
+ * track's frames of this batch (handed to the track once per socket read). Bad tags of a publishing stream end the session (`rtmp_bad_data` for
+ * the track); the codec layer ignores what it cannot read otherwise. `createdNow`: the `created`
+ * time of this batch's frames.
+ */
+export function onMedia(s: SessionContext, msg: RtmpMessage, createdNow: () => number): void {
+  const stream = s.streams.get(msg.msid);
+  if (!stream) throw new SessionError("RTMP_ERR_NO_STREAM", `media on message stream ${msg.msid} that was not created`);
+  const now = s.host.clock.nowMs();
+  const n = msg.payload.byteLength;
+  const video = msg.type === MSG.VIDEO;
+  const media: MediaKind = video ? "video" : "audio";
+  stream.bytesIn.add(n, now);
+  (video ? stream.bytesInVideo : stream.bytesInAudio).add(n, now);
+  s.host.counters.framesIn[media]++;
+  const publishing = stream.publish !== null && stream.app !== null;
+  let tags: MediaTag[];
+  try {
+    tags = stream.codecs.onMedia(video, msg.payload);
+  } catch (err) {
+    if (!publishing) return;
+    stream.tracks.get(media)?.track?.setReason("rtmp_bad_data");
+    s.mediaFailed();
+    throw err;
+  }
+  if (publishing) s.mediaArrived(now);
+  if (!publishing) return;
+  for (const tag of tags) {
+    const st = stream.tracks.get(trackKey(media, tag.trackId)) ?? createTrack(s, stream, media, tag);
+    const track = st.track;
+    if (!track || track.state === "inactive" || track.state === "closed") continue;
+    try {
+      const r = st.converter.convertTag(tag, msg.timestamp, createdNow);
+      if (r.kind === "frame") st.pending.push({ mediaInfo: r.mediaInfo, frame: r.frame });
+    } catch (err) {
+      track.setReason("rtmp_bad_data");
+      s.mediaFailed();
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import { createHash } from "node:crypto";
+import type { TrackConfig } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import type { KmpFrame, MediaInfo } from "../media/types.ts";
+import type { Clock } from "../time/clock.ts";
+import { PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER, type ByteLog } from "./byte-log.ts";
+import type { UnpublishReason } from "./controller.ts";
+import { FrameStats } from "./frame-stats.ts";
+import { KmpMuxer, type KmpPackets, type PacketSink, type TrackWrite } from "./muxer.ts";
+import { EOST, FRAME_HEADER_SIZE } from "./packets.ts";
+
+/** What the input needs from its track. */
+export interface InputOwner {
+  /** The track still takes data (not detached, failed or inactive). */
+  readonly accepting: boolean;
+  /** More than the low watermark is held for the publisher (backpressure). */
+  readonly congested: boolean;
+  /** Before a packet of `size` bytes is written: the watermark procedure makes room. */
+  beforeWrite(size: number): void;
+  /** After a packet: upstreams follow the log (`filled`: a buffer became visible to them). */
+  written(filled: boolean): void;
+  /** The flush timer made a partly filled buffer visible. */
+  flushed(): void;
+  /** The first frame: the publish starts. */
+  firstFrame(): void;
+  fail(reason: UnpublishReason, err: Error): void;
+}
+
+/**
+ * A track's input (spec §3.3, §5.1): the session's frame batches through the track's `KmpMuxer`
+ * into its byte log — `minf` before a frame after a sequence header, then `fram` — with the
+ * flush timer that makes a partly filled buffer visible after kmp_flush_timeout, the frame
+ * statistics and kmp_log_frames. It is the muxer's sink: it appends until the track is
+ * congested and wakes the muxer when it drains.
+ */
+export class TrackInput implements PacketSink {
+  readonly muxer: KmpMuxer;
+  readonly frames: FrameStats;
+  /** The media info of the last `minf` written (the publish and republish events carry it). */
+  mediaInfo: MediaInfo | null = null;
+  /** End of the last frame written (for last_written / memory pressure). */
+  lastFrameEnd = 0;
+
+  private readonly owner: InputOwner;
+  private readonly log: ByteLog;
+  private readonly config: TrackConfig;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly mediaType: "video" | "audio";
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private roomWaiters: (() => void)[] = [];
+  private started = false;
+
+  constructor(o: { owner: InputOwner; log: ByteLog; config: TrackConfig; clock: Clock; logger: Logger; mediaType: "video" | "audio" }) {
+    this.owner = o.owner;
+    this.log = o.log;
+    this.config = o.config;
+    this.clock = o.clock;
+    this.logger = o.logger;
+    this.mediaType = o.mediaType;
+    this.frames = new FrameStats(o.clock.nowMs());
+    // the sink's high-water mark is the low watermark: while the track is congested its write
+    // waits, the queues above fill (each counts bytes) and the session stops reading the socket
+    const sinkBytes = Math.floor((o.log.memLimit * o.config.kmp_mem_low_watermark) / 100);
+    this.muxer = new KmpMuxer(this, { sinkBytes });
+  }
+
+  // ---- PacketSink ----------------------------------------------------------------------------
+
+  get hasRoom(): boolean {
+    return !this.owner.congested;
+  }
+
+  /** Appends writes from `from` on until the track is congested; returns where it stopped. */
+  append(p: KmpPackets, from: number): number {
+    for (let i = from; i < p.writes.length; i++) {
+      if (this.owner.congested) return i;
+      const w = p.writes[i];
+      if (w.mediaInfo) this.writeMediaInfo(w.mediaInfo, p.minf[i]!);
+      this.writeFrame(w.frame, p.headers.subarray(i * FRAME_HEADER_SIZE, (i + 1) * FRAME_HEADER_SIZE));
+    }
+    return p.writes.length;
+  }
+
+  whenRoom(): Promise<void> {
+    if (!this.owner.congested) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Wakes the muxer if the track drained below the low watermark. */
+  roomMade(): void {
+    if (this.roomWaiters.length && !this.owner.congested) this.wakeAll();
+  }
+
+  /** Wakes the muxer whatever the state (the track ended or failed: nothing will wait). */
+  wakeAll(): void {
+    const w = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const f of w) f();
+  }
+
+  // ---- writes --------------------------------------------------------------------------------
+
+  private writeMediaInfo(mi: MediaInfo, bytes: Uint8Array): void {
+    if (!this.owner.accepting) return;
+    this.log.chargeExtra(mi.extraData.byteLength);
+    this.mediaInfo = mi;
+    this.writePacket(PACKET_MEDIA_INFO, bytes, null);
+  }
+
+  private writeFrame(f: KmpFrame, header: Uint8Array): void {
+    if (!this.owner.accepting) return;
+    this.writePacket(PACKET_FRAME, header, f.data);
+    this.lastFrameEnd = this.log.written;
+    this.frames.add(f, this.clock.nowMs());
+    const lf = this.config.kmp_log_frames;
+    if (lf === "all" || (lf === "key" && f.key && this.mediaType === "video")) {
+      const md5 = createHash("md5").update(f.data).digest("hex");
+      this.logger.info(`write frame: created ${f.created}, dts ${f.dts}, flags 0x${f.key ? 1 : 0}, ptsDelay ${f.ptsDelay}, size ${f.data.byteLength}, md5 ${md5}`);
+    }
+    if (!this.started) {
+      this.started = true;
+      this.owner.firstFrame();
+    }
+  }
+
+  private writePacket(kind: number, head: Uint8Array, body: Uint8Array | null): void {
+    this.owner.beforeWrite(head.byteLength + (body ? body.byteLength : 0));
+    let filled: boolean;
+    try {
+      filled = this.log.writePacket(kind, head, body);
+    } catch (err) {
+      this.owner.fail("alloc_failed", err as Error);
+      throw err;
+    }
+    this.armFlush(filled);
+    this.owner.written(filled);
+  }
+
+  /** `eost` after everything written, visible at once; returns where it ends (-1 if it could not be written). */
+  writeEost(): number {
+    this.stopFlush();
+    try {
+      this.log.writePacket(PACKET_OTHER, EOST, null);
+      this.log.appendAll();
+      return this.log.written;
+    } catch (err) {
+      this.logger.warn(`cannot write eost: ${(err as Error).message}`);
+      return -1;
+    }
+  }
+
+  private armFlush(reset: boolean): void {
+    if (this.flushTimer && !reset) return;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      try {
+        this.log.appendAll();
+        this.owner.flushed();
+      } catch (err) {
+        this.owner.fail("unexpected", err as Error);
+      }
+    }, this.config.kmp_flush_timeout);
+  }
+
+  stopFlush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+  }
+}
