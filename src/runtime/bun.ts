@@ -1,3 +1,4 @@
+import { plainIp, readQueue } from "./socket-common.ts";
 import { boundedRequest, HTTP_LIMITS } from "./http-limits.ts";
 import { ConnQueue } from "./conn-queue.ts";
 import { bunSpawnWorker } from "./bun-process.ts";
@@ -41,10 +42,6 @@ type Proc = { on(sig: string, fn: () => void): void; exit(code: number): never; 
 const nav = (globalThis as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator;
 const proc = (globalThis as unknown as { process: Proc }).process;
 
-const HIGH_WATER = 256 * 1024;
-/** Bytes a queued chunk is counted beyond its length (the view object itself). */
-const CHUNK_OVERHEAD = 64;
-const plain = (ip: string) => (ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip);
 
 /**
  * A Bun callback socket as web streams: data is enqueued and reading pauses while the stream is
@@ -82,7 +79,7 @@ class BunTcpConn implements Conn {
       cancel() {
         self.close();
       },
-    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength + CHUNK_OVERHEAD });
+    }, readQueue);
     this.writable = new WritableStream<Uint8Array>({
       write(chunk) {
         return self.write(chunk);
@@ -98,8 +95,8 @@ class BunTcpConn implements Conn {
 
   attach(s: BunSocket): void {
     this.socket = s;
-    this.localAddr = { hostname: plain(s.localAddress ?? ""), port: s.localPort ?? 0 };
-    this.remoteAddr = { hostname: plain(s.remoteAddress ?? ""), port: s.remotePort ?? 0 };
+    this.localAddr = { hostname: plainIp(s.localAddress ?? ""), port: s.localPort ?? 0 };
+    this.remoteAddr = { hostname: plainIp(s.remoteAddress ?? ""), port: s.remotePort ?? 0 };
   }
 
   private write(chunk: Uint8Array): Promise<void> | void {
@@ -194,7 +191,7 @@ class BunTcpListener implements Listener {
     this.tls = o.tls;
     const server = this.open(o.tls, o.port);
     this.server = server;
-    this.addr = { hostname: plain(server.hostname), port: server.port };
+    this.addr = { hostname: plainIp(server.hostname), port: server.port };
   }
 
   private open(tls: TlsFiles | undefined, port: number): { port: number; hostname: string; stop(force?: boolean): void } {
@@ -286,11 +283,11 @@ export function bunRuntime(): Runtime {
         fetch: async (req, srv) => {
           const ip = srv.requestIP(req);
           const r = await boundedRequest(req);
-          return r instanceof Response ? r : h(r, { remoteAddr: { hostname: plain(ip?.address ?? ""), port: ip?.port ?? 0 } });
+          return r instanceof Response ? r : h(r, { remoteAddr: { hostname: plainIp(ip?.address ?? ""), port: ip?.port ?? 0 } });
         },
       });
       return Promise.resolve({
-        addr: { hostname: plain(server.hostname), port: server.port },
+        addr: { hostname: plainIp(server.hostname), port: server.port },
         close: async () => {
           await server.stop(true);
         },

@@ -1,3 +1,4 @@
+import { plainIp, readQueue } from "./socket-common.ts";
 import { boundedRequest } from "./http-limits.ts";
 import { denoSpawnWorker } from "./deno-process.ts";
 import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
@@ -39,11 +40,7 @@ function checkTls(files: TlsFiles): void {
 
 const MIN_READ = 4 * 1024;
 const MAX_READ = 64 * 1024;
-const HIGH_WATER = 256 * 1024;
-/** Bytes a queued chunk is counted beyond its length (the view object itself). */
-const CHUNK_OVERHEAD = 64;
-
-const addr = (a: { hostname: string; port: number }): NetAddr => ({ hostname: a.hostname.startsWith("::ffff:") && a.hostname.includes(".") ? a.hostname.slice(7) : a.hostname, port: a.port });
+const addr = (a: { hostname: string; port: number }): NetAddr => ({ hostname: plainIp(a.hostname), port: a.port });
 
 /**
  * Deno.Conn as web streams built on read()/write()/closeWrite(): Deno's own conn.readable closes
@@ -104,7 +101,7 @@ class DenoTcpConn implements Conn {
       cancel() {
         self.close();
       },
-    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength + CHUNK_OVERHEAD });
+    }, readQueue);
     this.writable = new WritableStream<Uint8Array>({
       async write(chunk) {
         let off = 0;

@@ -1,3 +1,4 @@
+import { plainIp, readQueue } from "./socket-common.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import * as http from "node:http";
@@ -6,15 +7,6 @@ import { HTTP_LIMITS } from "./http-limits.ts";
 import { keepWorkerOnDisconnect, nodeArgs, nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
 import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
-/** `::ffff:1.2.3.4` → `1.2.3.4`; IPv6 stays without brackets. */
-export function plainIp(ip: string | undefined): string {
-  if (!ip) return "";
-  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
-}
-
-const HIGH_WATER = 256 * 1024;
-/** Bytes a queued chunk is counted beyond its length (the view object itself). */
-const CHUNK_OVERHEAD = 64;
 
 /** A node:net socket as a web-streams Conn (never Duplex.toWeb: slow on Node 20, broken half-close). */
 export class NodeConn implements Conn {
@@ -67,7 +59,7 @@ export class NodeConn implements Conn {
         readDone = true;
         socket.destroy();
       },
-    }, { highWaterMark: HIGH_WATER, size: (c) => c.byteLength + CHUNK_OVERHEAD });
+    }, readQueue);
 
     this.writable = new WritableStream<Uint8Array>({
       write(chunk) {

@@ -1,5 +1,12 @@
 import { createWriteStream } from "node:fs";
+import type { ClientInfo } from "../ingest/client-info.ts";
 import type { RtmpSession } from "../ingest/session.ts";
+
+/** What an access-log line reads of an ended session. */
+export type AccessLogEntry = Pick<RtmpSession, "remoteIp" | "command" | "lastPublishName" | "lastPublishArgs" | "bytesOut" | "connection" | "acceptedMs"> & {
+  client: Pick<ClientInfo, "app" | "pageUrl" | "flashver" | "tcUrl" | "swfUrl">;
+  bytesIn: { bytes: number };
+};
 
 /** nginx-rtmp's default `combined` access log format. */
 export const DEFAULT_LOG_FORMAT =
@@ -23,7 +30,7 @@ function readable(sec: number): string {
 }
 
 /** One access-log line for an ended session (variables of nginx-rtmp's log module). */
-export function formatAccessLine(format: string, s: RtmpSession, now = new Date()): string {
+export function formatAccessLine(format: string, s: AccessLogEntry, now = new Date()): string {
   const sessionSec = Math.floor((now.getTime() - s.acceptedMs) / 1000);
   const vars: Record<string, string> = {
     remote_addr: s.remoteIp,

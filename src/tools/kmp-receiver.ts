@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, writeFile, appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { concat } from "../bytes/bytes.ts";
+import { encodeAck, KMP } from "../kmp/packets.ts";
 import { Waiters } from "./waiters.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Conn, Listener, Runtime } from "../runtime/types.ts";
@@ -57,30 +58,15 @@ export type ReceivedConnection = {
 
 const EMPTY = new Uint8Array(0);
 
-const TYPES: Record<number, string> = {
-  0x74636e63: "cnct",
-  0x666e696d: "minf",
-  0x6d617266: "fram",
-  0x6c6c756e: "null",
-  0x74736f65: "eost",
-  0x666b6361: "ackf",
-};
+/** Packet type → its four letters (`cnct`, `minf`, …), from the KMP constants. */
+const TYPES: Record<number, string> = Object.fromEntries(
+  Object.values(KMP).map((t) => [t, String.fromCharCode(t & 0xff, (t >> 8) & 0xff, (t >> 16) & 0xff, t >>> 24)]),
+);
 
 function cstr(b: Uint8Array): string {
   let end = b.indexOf(0);
   if (end < 0) end = b.length;
   return new TextDecoder().decode(b.subarray(0, end));
-}
-
-export function encodeAck(frameId: bigint, upstreamFrameId: bigint, offset: number): Uint8Array {
-  const b = new Uint8Array(40);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 0x666b6361, true);
-  v.setUint32(4, 40, true);
-  v.setBigUint64(16, frameId, true);
-  v.setBigUint64(24, upstreamFrameId, true);
-  v.setUint32(32, offset, true);
-  return b;
 }
 
 /** One text line per packet, like the fixtures' kmp/*.txt dumps. */
@@ -183,7 +169,7 @@ export class KmpReceiver {
       const ack = { frameId: id, upstreamFrameId: 100000n + (id - first), offset: 7 };
       rec.acks.push(ack);
       lastAckedCount = count;
-      writer.write(encodeAck(ack.frameId, ack.upstreamFrameId, ack.offset)).catch(() => {});
+      writer.write(encodeAck(ack)).catch(() => {});
     };
     let stop = false;
     try {

@@ -92,7 +92,17 @@ test("management API: routes, status codes, shape, metrics (live ffmpeg publish)
     assert.deepEqual(stack.controller.events("unpublish").map((e) => e.reason), ["rtmp_disconnect", "rtmp_disconnect"]);
     const after = await (await api("/rtmp_kmp_api/")).json();
     assert.deepEqual(after.servers[0].applications[0].sessions, []);
-    const line = formatAccessLine('$remote_addr "$app" "$name" "$args" $bytes_received $connection', { ...stack.server, remoteIp: "127.0.0.1", appName: "live", lastPublishName: "s", lastPublishArgs: "a=1", bytesIn: { bytes: 5 }, connection: 3, acceptedMs: Date.now() } as never);
+    const line = formatAccessLine('$remote_addr "$app" "$name" "$args" $bytes_received $connection', {
+      remoteIp: "127.0.0.1",
+      command: "publish",
+      client: { app: "live", pageUrl: "", flashver: "", tcUrl: "", swfUrl: "" },
+      lastPublishName: "s",
+      lastPublishArgs: "a=1",
+      bytesIn: { bytes: 5 },
+      bytesOut: 0,
+      connection: 3,
+      acceptedMs: Date.now(),
+    });
     assert.equal(line, '127.0.0.1 "live" "s" "a=1" 5 3');
   } finally {
     await ff.stop("SIGKILL");

@@ -1,0 +1,60 @@
+/** The track's byte log (spec §5.1) with byte vectors: buffers, offsets, packet index, memory, release. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fromHex } from "../../src/bytes/bytes.ts";
+import { BufferPool } from "../../src/kmp/buffer-pool.ts";
+import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER } from "../../src/kmp/byte-log.ts";
+import type { KmpError } from "../../src/kmp/errors.ts";
+
+const join = (views: Uint8Array[]) => Uint8Array.from(views.flatMap((v) => [...v]));
+
+test("packets span fixed buffers (8 bytes of each lost to the header); reads give one view per buffer crossed", () => {
+  // 24-byte buffers: 16 usable
+  const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 4, maxFreeBuffers: 1 });
+  assert.equal(log.writePacket(PACKET_MEDIA_INFO, fromHex("01 02 03 04 05 06 07 08 09 0a"), null), false, "10 bytes: the first buffer is not full");
+  assert.equal(log.appended, 0, "nothing visible before a buffer fills or is flushed");
+  assert.equal(log.writePacket(PACKET_FRAME, fromHex("11 12 13 14"), fromHex("21 22 23 24 25 26 27 28")), true, "22 bytes: the first buffer filled");
+  assert.equal(log.written, 22);
+  assert.equal(log.appended, 16, "the full buffer is visible");
+  const views = log.read(4, 22);
+  assert.deepEqual(views.map((v) => v.byteLength), [12, 6], "one view per buffer crossed");
+  assert.deepEqual(join(views), fromHex("05 06 07 08 09 0a 11 12 13 14 21 22 23 24 25 26 27 28"));
+  assert.deepEqual(log.copy(10, 16), fromHex("11 12 13 14 21 22"));
+  assert.deepEqual([log.firstPacket, log.packetCount], [0, 2]);
+  assert.deepEqual(log.packet(0), { off: 0, len: 10, kind: PACKET_MEDIA_INFO });
+  assert.deepEqual(log.packet(1), { off: 10, len: 12, kind: PACKET_FRAME });
+  log.appendAll();
+  assert.equal(log.appended, 22);
+  assert.equal(log.memLeft, 96 - 2 * 24, "two buffers charged");
+});
+
+test("memory: the limit is checked when a buffer is needed; extra data doubles like the reference's", () => {
+  const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 2 + 64, maxFreeBuffers: 0 });
+  log.chargeExtra(10);
+  assert.equal(log.memLeft, 48, "extra data charged at least 64");
+  log.chargeExtra(64);
+  assert.equal(log.memLeft, 48, "64 still fits the charge");
+  assert.throws(() => log.chargeExtra(65), (e: KmpError) => e.code === "KMP_ERR_MEM_LIMIT", "128 does not fit");
+  log.writePacket(PACKET_FRAME, new Uint8Array(32), null);
+  assert.equal(log.memLeft, 0);
+  assert.throws(() => log.writePacket(PACKET_FRAME, new Uint8Array(1), null), (e: KmpError) => e.code === "KMP_ERR_MEM_LIMIT");
+});
+
+test("release frees whole buffers below the slowest ack; the free list, then the shared pool, takes them", () => {
+  const pool = new BufferPool();
+  const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 8, maxFreeBuffers: 1, pool });
+  for (let i = 0; i < 4; i++) log.writePacket(PACKET_FRAME, Uint8Array.of(i, i, i, i, i, i, i, i, i, i, i, i), null); // 12 bytes each
+  log.writePacket(PACKET_OTHER, fromHex("ee ee ee ee"), null);
+  assert.equal(log.written, 52);
+  log.release(15);
+  assert.equal(log.memLeft, 24 * 8 - 4 * 24, "nothing released below one whole buffer");
+  log.release(40);
+  assert.equal(log.firstPacket, 2, "packets ending before the released base leave the index");
+  assert.equal(log.memLeft, 24 * 8 - 3 * 24, "two in use, the first freed one on the free list (charged)");
+  assert.equal(pool.held, 24, "the second went to the pool");
+  assert.throws(() => log.read(10, 20), (e: KmpError) => e.code === "KMP_ERR_RELEASED");
+  assert.deepEqual(log.copy(48, 52), fromHex("ee ee ee ee"));
+  log.clear();
+  assert.equal(log.memLeft, 24 * 8, "clear gives everything back");
+  assert.equal(pool.held, 4 * 24);
+});
