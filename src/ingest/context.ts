@@ -1,3 +1,4 @@
+import type { FrameBatch } from "./frame-batch.ts";
 import type { ApplicationConfig, ServerConfig } from "../config/types.ts";
 import type { ControlClient } from "../control/client.ts";
 import type { UnpublishReason, UnpublishRequest } from "../control/types.ts";
@@ -55,6 +56,8 @@ export interface SessionContext {
   readonly log: Logger;
   readonly client: ClientInfo;
   readonly streams: Map<number, RtmpStream>;
+  /** The frames of the current socket read, per track. */
+  readonly frames: FrameBatch;
   /** Aborted when the session ends (pending callbacks stop). */
   readonly signal: AbortSignal;
   /** Still serving (not closing or closed). */

@@ -41,7 +41,7 @@ export function onMedia(s: SessionContext, msg: RtmpMessage, createdNow: () => n
     if (!track || track.state === "inactive" || track.state === "closed") continue;
     try {
       const r = st.converter.convertTag(tag, msg.timestamp, createdNow);
-      if (r.kind === "frame") st.pending.push({ mediaInfo: r.mediaInfo, frame: r.frame });
+      if (r.kind === "frame") s.frames.add(st, { mediaInfo: r.mediaInfo, frame: r.frame });
     } catch (err) {
       track.setReason("rtmp_bad_data");
       s.mediaFailed();

@@ -1,12 +1,11 @@
 import type { ServerConfig } from "../config/types.ts";
-import type { KmpTrack } from "../kmp/track.ts";
 import type { RtmpMessage } from "../rtmp/chunk-decoder.ts";
 import { RtmpDemuxer } from "../rtmp/demuxer.ts";
 import type { Conn } from "../runtime/types.ts";
 import { wallClock, type Clock } from "../time/clock.ts";
 import type { ConnectGate } from "./connect-gate.ts";
+import type { FrameBatch } from "./frame-batch.ts";
 import type { ProtocolControl } from "./protocol-control.ts";
-import type { RtmpStream } from "./stream.ts";
 
 /** What the pump needs from its session. */
 export interface PumpSession {
@@ -16,7 +15,7 @@ export interface PumpSession {
   /** Aborted when the session ends. */
   readonly signal: AbortSignal;
   readonly open: boolean;
-  readonly streams: Map<number, RtmpStream>;
+  readonly frames: FrameBatch;
   readonly gate: ConnectGate;
   readonly protocol: ProtocolControl;
   /** KMP timescale of `created` (the application's, once connected). */
@@ -27,15 +26,17 @@ export interface PumpSession {
 }
 
 /**
- * The frame path of one session (design card): `conn.readable` piped into the `RtmpDemuxer`
- * (one batch of messages per socket read) → synchronous dispatch of each message (commands,
- * codec state, conversion into the tracks' pending frames) → once per batch, each track's
- * frames into its `KmpMuxer` (`KmpTrack.push`) → the track's log → its upstreams.
+ * The frame path of one session (design card): the socket written straight into the
+ * `RtmpDemuxer` (`Conn.pipeInto`: one write per socket read, the socket paused while the
+ * demuxer's queue is full) → one batch of messages per read from its readable → synchronous
+ * dispatch of each message (commands, codec state, conversion into the session's `FrameBatch`)
+ * → once per batch, each track that got frames hands them to its `KmpMuxer` (`KmpTrack.push`)
+ * → the track's log → its upstreams.
  *
- * Backpressure: the next batch is read only while every track of the session has room; a
- * congested track's input waits, the queues above it fill (all counted in bytes) and the pipe
- * stops reading the socket. While the connect callback is pending nothing after `connect` is
- * dispatched.
+ * Backpressure: the next batch is read only while every track pushed to has room (checked
+ * without a promise; only a full track is waited for); a congested track's input waits, the
+ * queues above it fill (all counted in bytes) and the socket is paused. While the connect
+ * callback is pending nothing after `connect` is dispatched.
  */
 export class Pump {
   readonly demuxer: RtmpDemuxer;
@@ -69,11 +70,11 @@ export class Pump {
     const w = demuxer.writable.getWriter();
     void w.write(first).catch(() => {});
     w.releaseLock();
-    void s.conn.readable.pipeTo(demuxer.writable, { signal: s.signal }).catch(() => {});
+    void s.conn.pipeInto(demuxer.writable, s.signal).catch(() => {});
     const batches = demuxer.readable.getReader();
     try {
       for (;;) {
-        await this.tracksReady();
+        if (s.frames.fullTrack()) await this.tracksReady();
         if (!s.open) break;
         const { value, done } = await batches.read();
         if (done || !s.open) break;
@@ -82,14 +83,14 @@ export class Pump {
           for (const msg of value.messages) {
             const gate = s.gate.closed;
             if (gate) {
-              this.flushTracks();
+              s.frames.flush();
               await gate;
             }
             if (!s.open) break;
             s.dispatch(msg, this.createdNow);
           }
         } finally {
-          this.flushTracks();
+          s.frames.flush();
         }
         s.protocol.received(demuxer.decoder.bytesReceived);
         if (value.error !== undefined) throw value.error;
@@ -102,28 +103,9 @@ export class Pump {
   /** Waits while a track of this session has no room, or until the session ends. */
   private async tracksReady(): Promise<void> {
     for (;;) {
-      const full = this.fullTrack();
+      const full = this.s.frames.fullTrack();
       if (!full || !this.s.open) return;
       await Promise.race([full.ready, this.ended]);
-    }
-  }
-
-  private fullTrack(): KmpTrack | null {
-    for (const stream of this.s.streams.values()) {
-      for (const st of stream.tracks.values()) if (st.track && st.track.desiredSize <= 0) return st.track;
-    }
-    return null;
-  }
-
-  /** Hands each track the frames this batch produced for it (one write per track per read). */
-  private flushTracks(): void {
-    for (const stream of this.s.streams.values()) {
-      for (const st of stream.tracks.values()) {
-        if (st.track && st.pending.length) {
-          st.track.push(st.pending);
-          st.pending = [];
-        }
-      }
     }
   }
 }

@@ -17,6 +17,7 @@ import { SessionError, type CloseCode } from "./errors.ts";
 import { onMedia } from "./media.ts";
 import { readPreamble } from "./preamble.ts";
 import { ProtocolControl } from "./protocol-control.ts";
+import { FrameBatch } from "./frame-batch.ts";
 import { Pump } from "./pump.ts";
 import type { RtmpStream } from "./stream.ts";
 
@@ -40,6 +41,7 @@ export class RtmpSession implements SessionContext {
   readonly acceptedMs: number;
   readonly client: ClientInfo;
   readonly streams = new Map<number, RtmpStream>();
+  readonly frames = new FrameBatch();
   readonly bytesIn: RateMeter;
   bytesOut = 0;
   app: ApplicationConfig | null = null;

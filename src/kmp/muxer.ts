@@ -70,6 +70,7 @@ export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
   private readonly input: WritableStreamDefaultWriter<TrackWrite[]>;
   /** Batches in the stream and not yet in the sink. */
   private queued = 0;
+  private readonly queueBytes: number;
   private closing = false;
 
   constructor(sink: PacketSink, o: { sinkBytes: number; queueBytes?: number }) {
@@ -83,6 +84,7 @@ export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
       { highWaterMark: 0, size: (p) => p.bytes },
     );
     this.sink = sink;
+    this.queueBytes = o.queueBytes ?? 64 * 1024;
     const out = new WritableStream<KmpPackets>(
       {
         write: (p) => {
@@ -123,7 +125,8 @@ export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
 
   /** Room left in the input queue (bytes); ≤ 0 means wait for `ready`. Null once errored. */
   get desiredSize(): number | null {
-    return this.input.desiredSize;
+    // nothing in the stream: its whole queue is free (no call into the stream machinery)
+    return this.queued === 0 && !this.closing ? this.queueBytes : this.input.desiredSize;
   }
 
   /** Resolves when the input has room again (or failed). */

@@ -1,4 +1,5 @@
-import { plainIp, readQueue } from "./socket-common.ts";
+import { PushReadSide } from "./push-read.ts";
+import { plainIp } from "./socket-common.ts";
 import { boundedRequest, HTTP_LIMITS } from "./http-limits.ts";
 import { ConnQueue } from "./conn-queue.ts";
 import { bunSpawnWorker } from "./bun-process.ts";
@@ -55,9 +56,7 @@ class BunTcpConn implements Conn {
   readonly closed: Promise<void>;
   bytesWritten = 0;
   socket: BunSocket | null = null;
-  private controller!: ReadableStreamDefaultController<Uint8Array>;
-  private paused = false;
-  private readDone = false;
+  private readonly input: PushReadSide;
   private isClosed = false;
   private resolveClosed!: () => void;
   /** The write waiting for `drain`: the unwritten rest and its promise callbacks. */
@@ -66,20 +65,12 @@ class BunTcpConn implements Conn {
   constructor() {
     this.closed = new Promise((r) => (this.resolveClosed = r));
     const self = this;
-    this.readable = new ReadableStream<Uint8Array>({
-      start(c) {
-        self.controller = c;
-      },
-      pull() {
-        if (self.paused && self.socket) {
-          self.paused = false;
-          self.socket.resume();
-        }
-      },
-      cancel() {
-        self.close();
-      },
-    }, readQueue);
+    this.input = new PushReadSide({
+      pause: () => self.socket?.pause(),
+      resume: () => self.socket?.resume(),
+      destroy: () => self.close(),
+    });
+    this.readable = this.input.readable;
     this.writable = new WritableStream<Uint8Array>({
       write(chunk) {
         return self.write(chunk);
@@ -128,35 +119,25 @@ class BunTcpConn implements Conn {
   }
 
   onData(d: Uint8Array): void {
-    if (this.readDone) return;
-    this.controller.enqueue(d);
-    if ((this.controller.desiredSize ?? 1) <= 0 && this.socket) {
-      this.paused = true;
-      this.socket.pause();
-    }
+    this.input.data(d);
   }
 
   onEnd(): void {
-    if (this.readDone) return;
-    this.readDone = true;
-    try {
-      this.controller.close();
-    } catch { /* already closed */ }
+    this.input.end();
   }
 
   onClose(err?: Error): void {
-    if (!this.readDone) {
-      this.readDone = true;
-      try {
-        if (err) this.controller.error(err);
-        else this.controller.close();
-      } catch { /* already done */ }
-    }
+    if (err) this.input.error(err);
+    else this.input.end();
     this.pending?.reject(err ?? new Error("socket closed"));
     this.pending = null;
     this.isClosed = true;
     this.socket = null;
     this.resolveClosed();
+  }
+
+  pipeInto(dest: WritableStream<Uint8Array>, signal: AbortSignal): Promise<void> {
+    return this.input.pipeInto(dest, signal);
   }
 
   setNoDelay(on: boolean): void {

@@ -1,4 +1,4 @@
-import { plainIp, readQueue } from "./socket-common.ts";
+import { plainIp } from "./socket-common.ts";
 import { boundedRequest } from "./http-limits.ts";
 import { denoSpawnWorker } from "./deno-process.ts";
 import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
@@ -58,6 +58,13 @@ class DenoTcpConn implements Conn {
   private readDone = false;
   private writeDone = false;
   private resolveClosed!: () => void;
+  // The read buffer starts small (an idle client holds 4 KiB, not 64) and doubles while reads
+  // fill it. A read that uses little of it is copied out and the buffer reused, so a queued
+  // chunk never pins much more memory than it is counted for.
+  private buf: Uint8Array | null = null;
+  private size = MIN_READ;
+  /** A read of the readable is in flight. */
+  private pulling = false;
 
   constructor(conn: DenoConn) {
     this.conn = conn;
@@ -65,43 +72,26 @@ class DenoTcpConn implements Conn {
     this.remoteAddr = addr(conn.remoteAddr);
     this.closed = new Promise((r) => (this.resolveClosed = r));
     const self = this;
-    // The read buffer starts small (an idle client holds 4 KiB, not 64) and doubles while reads
-    // fill it. A read that uses little of it is copied out and the buffer reused, so a queued
-    // chunk never pins much more memory than it is counted for.
-    let buf: Uint8Array | null = null;
-    let size = MIN_READ;
     this.readable = new ReadableStream<Uint8Array>({
       async pull(c) {
-        buf ??= new Uint8Array(size);
-        let n: number | null;
+        let chunk: Uint8Array | null;
+        self.pulling = true;
         try {
-          n = await conn.read(buf);
+          chunk = await self.readChunk();
         } catch (err) {
-          self.readDone = true;
+          self.pulling = false;
           if (self.isClosed) c.close();
           else c.error(err);
-          self.maybeClosed();
           return;
         }
-        if (n === null) {
-          self.readDone = true;
-          c.close();
-          self.maybeClosed();
-          return;
-        }
-        if (n === buf.byteLength) {
-          c.enqueue(buf);
-          buf = null;
-          size = Math.min(MAX_READ, size * 2);
-        } else if (n * 4 >= buf.byteLength) {
-          c.enqueue(buf.subarray(0, n));
-          buf = null;
-        } else c.enqueue(buf.slice(0, n));
+        self.pulling = false;
+        if (chunk) c.enqueue(chunk);
+        else c.close();
       },
       cancel() {
         self.close();
       },
-    }, readQueue);
+    }, { highWaterMark: 0 });
     this.writable = new WritableStream<Uint8Array>({
       async write(chunk) {
         let off = 0;
@@ -122,6 +112,66 @@ class DenoTcpConn implements Conn {
         self.close();
       },
     });
+  }
+
+  /** One read of the socket (an owned chunk), or null at EOF; throws what the read threw. */
+  private async readChunk(): Promise<Uint8Array | null> {
+    const buf = (this.buf ??= new Uint8Array(this.size));
+    let n: number | null;
+    try {
+      n = await this.conn.read(buf);
+    } catch (err) {
+      this.readDone = true;
+      this.maybeClosed();
+      throw err;
+    }
+    if (n === null) {
+      this.readDone = true;
+      this.maybeClosed();
+      return null;
+    }
+    if (n === buf.byteLength) {
+      this.buf = null;
+      this.size = Math.min(MAX_READ, this.size * 2);
+      return buf;
+    }
+    if (n * 4 >= buf.byteLength) {
+      this.buf = null;
+      return buf.subarray(0, n);
+    }
+    return buf.slice(0, n);
+  }
+
+  async pipeInto(dest: WritableStream<Uint8Array>, signal: AbortSignal): Promise<void> {
+    const w = dest.getWriter();
+    const onAbort = () => {
+      w.abort(signal.reason).catch(() => {});
+      this.close();
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    // the readable reads only when asked (high-water mark 0), so once unlocked it holds nothing:
+    // a read still in flight is the next chunk
+    const r = this.readable.getReader();
+    try {
+      while (this.pulling) {
+        const { value, done } = await r.read();
+        if (done) return void (await w.close().catch(() => {}));
+        w.write(value).catch(() => {});
+      }
+      r.releaseLock();
+      for (;;) {
+        if ((w.desiredSize ?? 0) <= 0) await w.ready;
+        if (signal.aborted) return;
+        const chunk = await this.readChunk();
+        if (!chunk) return void (await w.close().catch(() => {}));
+        w.write(chunk).catch(() => {});
+      }
+    } catch (err) {
+      if (!signal.aborted) await w.abort(err).catch(() => {});
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   private maybeClosed(): void {

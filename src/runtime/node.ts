@@ -1,4 +1,5 @@
-import { plainIp, readQueue } from "./socket-common.ts";
+import { PushReadSide } from "./push-read.ts";
+import { plainIp } from "./socket-common.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import * as http from "node:http";
@@ -16,50 +17,20 @@ export class NodeConn implements Conn {
   readonly remoteAddr: NetAddr;
   readonly closed: Promise<void>;
   private readonly socket: net.Socket;
+  private readonly input: PushReadSide;
 
   constructor(socket: net.Socket) {
     this.socket = socket;
     this.localAddr = { hostname: plainIp(socket.localAddress), port: socket.localPort ?? 0 };
     this.remoteAddr = { hostname: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0 };
     this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
-    let readDone = false;
-    this.readable = new ReadableStream<Uint8Array>({
-      start(c) {
-        socket.on("data", (chunk: Buffer) => {
-          if (readDone) return;
-          c.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((c.desiredSize ?? 1) <= 0) socket.pause();
-        });
-        socket.once("end", () => {
-          if (readDone) return;
-          readDone = true;
-          try {
-            c.close();
-          } catch { /* already closed */ }
-        });
-        socket.once("error", (err) => {
-          if (readDone) return;
-          readDone = true;
-          try {
-            c.error(err);
-          } catch { /* already errored */ }
-        });
-        socket.once("close", () => {
-          if (readDone) return;
-          readDone = true;
-          try {
-            c.close();
-          } catch { /* ignore */ }
-        });
-      },
-      pull() {
-        if (socket.isPaused()) socket.resume();
-      },
-      cancel() {
-        readDone = true;
-        socket.destroy();
-      },
-    }, readQueue);
+    const input = new PushReadSide({ pause: () => socket.pause(), resume: () => socket.resume(), destroy: () => socket.destroy() });
+    this.input = input;
+    this.readable = input.readable;
+    socket.on("data", (chunk: Buffer) => input.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    socket.once("end", () => input.end());
+    socket.once("error", (err) => input.error(err));
+    socket.once("close", () => input.end());
 
     this.writable = new WritableStream<Uint8Array>({
       write(chunk) {
@@ -85,6 +56,10 @@ export class NodeConn implements Conn {
         socket.destroy();
       },
     });
+  }
+
+  pipeInto(dest: WritableStream<Uint8Array>, signal: AbortSignal): Promise<void> {
+    return this.input.pipeInto(dest, signal);
   }
 
   get bytesWritten(): number {

@@ -18,6 +18,13 @@ export interface Conn {
   readonly bytesWritten: number;
   /** Resolves once the socket is fully closed (both directions, or after close()). */
   readonly closed: Promise<void>;
+  /**
+   * What `readable.pipeTo(dest, { signal })` does, without a second stream in between: every
+   * chunk the peer sends from now on (after what `readable` already queued) is written straight
+   * into `dest`, reading pauses while `dest` is full; `dest` closes at the peer's FIN and aborts on
+   * an error; the signal aborts `dest` and tears the socket down. `readable` must be unlocked.
+   */
+  pipeInto(dest: WritableStream<Uint8Array>, signal: AbortSignal): Promise<void>;
   setNoDelay(on: boolean): void;
   close(): void;
 }

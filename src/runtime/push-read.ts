@@ -1,0 +1,150 @@
+import { READ_HIGH_WATER, readQueue } from "./socket-common.ts";
+
+/** How a push-style socket (node:net `data` events, Bun's `data` callback) is paused and torn down. */
+export interface PushSocket {
+  pause(): void;
+  resume(): void;
+  /** The reader gave up: tear the socket down. */
+  destroy(): void;
+}
+
+const noop = (): void => {};
+
+/**
+ * The read side of a push-style socket. Chunks go into `readable` (the handshake and every other
+ * reader) — or, once `pipeInto` handed the socket to a writable, straight into that writable's
+ * writer: one `write` per socket read, the socket paused while the writer's `desiredSize` ≤ 0
+ * and resumed at its `ready`. No second stream and no pipe loop between the socket and the stage.
+ */
+export class PushReadSide {
+  readonly readable: ReadableStream<Uint8Array>;
+  private c!: ReadableStreamDefaultController<Uint8Array>;
+  private readonly socket: PushSocket;
+  private direct: { w: WritableStreamDefaultWriter<Uint8Array>; done: () => void } | null = null;
+  /** End, error or teardown seen: nothing more is read. */
+  private ended = false;
+  private paused = false;
+  private readonly resume = (): void => {
+    if (!this.paused || this.ended) return;
+    this.paused = false;
+    this.socket.resume();
+  };
+
+  constructor(socket: PushSocket) {
+    this.socket = socket;
+    this.readable = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        this.c = c;
+      },
+      pull: () => this.resume(),
+      cancel: () => {
+        this.ended = true;
+        socket.destroy();
+      },
+    }, readQueue);
+  }
+
+  data(chunk: Uint8Array): void {
+    if (this.ended) return;
+    const d = this.direct;
+    if (d) {
+      d.w.write(chunk).catch(noop); // a failed stage ends its session; the socket goes with it
+      if ((d.w.desiredSize ?? 1) <= 0 && !this.paused) {
+        this.paused = true;
+        this.socket.pause();
+        d.w.ready.then(this.resume, noop);
+      }
+      return;
+    }
+    this.c.enqueue(chunk);
+    if ((this.c.desiredSize ?? 1) <= 0 && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** The peer's FIN (or the socket closed without error). */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const d = this.direct;
+    if (d) {
+      this.direct = null;
+      d.w.close().catch(noop);
+      d.done();
+      return;
+    }
+    try {
+      this.c.close();
+    } catch { /* already closed */ }
+  }
+
+  /** A reset or socket error. */
+  error(err: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    const d = this.direct;
+    if (d) {
+      this.direct = null;
+      d.w.abort(err).catch(noop);
+      d.done();
+      return;
+    }
+    try {
+      this.c.error(err);
+    } catch { /* already errored */ }
+  }
+
+  /**
+   * What `readable.pipeTo(dest, { signal })` does, without the readable in between: the chunks
+   * it already queued first, then every socket read written into `dest`; `dest` closes at the
+   * peer's FIN and aborts on an error; the signal aborts `dest` and tears the socket down.
+   */
+  async pipeInto(dest: WritableStream<Uint8Array>, signal: AbortSignal): Promise<void> {
+    const w = dest.getWriter();
+    const r = this.readable.getReader();
+    try {
+      // queued reads settle in microtasks: no socket event comes in between, so order holds
+      while (this.ended || READ_HIGH_WATER - (this.c.desiredSize ?? READ_HIGH_WATER) > 0) {
+        const { value, done } = await r.read();
+        if (done) {
+          await w.close().catch(noop);
+          return;
+        }
+        w.write(value).catch(noop);
+      }
+    } catch (err) {
+      await w.abort(err).catch(noop);
+      return;
+    } finally {
+      r.releaseLock();
+    }
+    if (signal.aborted) {
+      this.abortDirect(w, signal.reason);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const onAbort = () => {
+        if (this.direct?.w !== w) return;
+        this.direct = null;
+        this.abortDirect(w, signal.reason);
+        resolve();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.direct = {
+        w,
+        done: () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        },
+      };
+      this.resume();
+    });
+  }
+
+  private abortDirect(w: WritableStreamDefaultWriter<Uint8Array>, reason: unknown): void {
+    w.abort(reason).catch(noop);
+    this.ended = true;
+    this.socket.destroy();
+  }
+}
