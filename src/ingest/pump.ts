@@ -1,11 +1,13 @@
 import type { ServerConfig } from "../config/types.ts";
 import type { RtmpMessage } from "../rtmp/chunk-decoder.ts";
-import { RtmpDemuxer } from "../rtmp/demuxer.ts";
+import { RtmpDemuxer, type BatchTaker, type MessageBatch } from "../rtmp/demuxer.ts";
 import type { Conn } from "../runtime/types.ts";
 import { wallClock, type Clock } from "../time/clock.ts";
 import type { ConnectGate } from "./connect-gate.ts";
 import type { FrameBatch } from "./frame-batch.ts";
 import type { ProtocolControl } from "./protocol-control.ts";
+
+const noop = (): void => {};
 
 /** What the pump needs from its session. */
 export interface PumpSession {
@@ -27,8 +29,9 @@ export interface PumpSession {
 
 /**
  * The frame path of one session (design card): the socket written straight into the
- * `RtmpDemuxer` (`Conn.pipeInto`: one write per socket read, the socket paused while the
- * demuxer's queue is full) → one batch of messages per read from its readable → synchronous
+ * `RtmpDemuxer`'s entry (`Conn.pipeInto`: one write per socket read, the socket paused while the
+ * demuxer's queue is full) → one batch of messages per read, handed over at once while the pump
+ * is free, else through the demuxer's stream and read from its readable → synchronous
  * dispatch of each message (commands, codec state, conversion into the session's `FrameBatch`)
  * → once per batch, each track that got frames hands them to its `KmpMuxer` (`KmpTrack.push`)
  * → the track's log → its upstreams.
@@ -38,7 +41,7 @@ export interface PumpSession {
  * queues above it fill (all counted in bytes) and the socket is paused. While the connect
  * callback is pending nothing after `connect` is dispatched.
  */
-export class Pump {
+export class Pump implements BatchTaker {
   readonly demuxer: RtmpDemuxer;
   private readonly s: PumpSession;
   /** `created` of the frames of one batch: one clock read per socket read (like nginx's cached time). */
@@ -48,6 +51,9 @@ export class Pump {
     return this.createdAt;
   };
   private readonly ended: Promise<void>;
+  /** A batch taken at once that waits for the connect gate or for room. */
+  private waiting: Promise<void> | null = null;
+  private fail: (err: unknown) => void = noop;
 
   constructor(s: PumpSession) {
     this.s = s;
@@ -66,38 +72,83 @@ export class Pump {
   /** Reads until the client ends or the session stops; throws what ended the chunk stream. */
   async run(first: Uint8Array): Promise<void> {
     const s = this.s;
-    const demuxer = this.demuxer;
-    const w = demuxer.writable.getWriter();
-    void w.write(first).catch(() => {});
-    w.releaseLock();
-    void s.conn.pipeInto(demuxer.writable, s.signal).catch(() => {});
-    const batches = demuxer.readable.getReader();
+    const failed = new Promise<never>((_, reject) => {
+      this.fail = reject;
+    });
+    const input = this.demuxer.input(this);
+    input.write(first)?.catch(noop);
+    void s.conn.pipeInto(input, s.signal).catch(noop);
+    await Promise.race([this.readStream(), failed]);
+  }
+
+  /** Not waiting on an earlier batch: the demuxer may hand over the next read at once. */
+  get free(): boolean {
+    return this.waiting === null;
+  }
+
+  /** A batch handed over at once (`RtmpDemuxer.input`); what it has to wait for is chained. */
+  take(batch: MessageBatch): void {
+    let p: Promise<void> | undefined;
+    try {
+      p = this.process(batch, 0);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (p) {
+      this.waiting = p.then(
+        () => void (this.waiting = null),
+        (err) => {
+          this.waiting = null;
+          this.fail(err);
+        },
+      );
+    }
+  }
+
+  /** The batches that went through the demuxer's stream (while this one was busy), in order. */
+  private async readStream(): Promise<void> {
+    const s = this.s;
+    const batches = this.demuxer.readable.getReader();
     try {
       for (;;) {
-        if (s.frames.fullTrack()) await this.tracksReady();
-        if (!s.open) break;
         const { value, done } = await batches.read();
+        if (this.waiting) await this.waiting; // a batch taken at once before this one
         if (done || !s.open) break;
-        this.createdAt = -1;
         try {
-          for (const msg of value.messages) {
-            const gate = s.gate.closed;
-            if (gate) {
-              s.frames.flush();
-              await gate;
-            }
-            if (!s.open) break;
-            s.dispatch(msg, this.createdNow);
-          }
+          const p = this.process(value, 0);
+          if (p) await p;
         } finally {
-          s.frames.flush();
+          this.demuxer.taken();
         }
-        s.protocol.received(demuxer.decoder.bytesReceived);
-        if (value.error !== undefined) throw value.error;
       }
     } finally {
       batches.releaseLock();
     }
+  }
+
+  /**
+   * Dispatches `batch.messages[from…]`; no promise unless the connect gate is closed or a
+   * track has no room after it (then the promise settles once the batch is through).
+   */
+  private process(batch: MessageBatch, from: number): Promise<void> | undefined {
+    const s = this.s;
+    if (from === 0) this.createdAt = -1;
+    const msgs = batch.messages;
+    try {
+      for (let i = from; i < msgs.length; i++) {
+        const gate = s.gate.closed;
+        if (gate) return gate.then(() => this.process(batch, i));
+        if (!s.open) return undefined;
+        s.dispatch(msgs[i], this.createdNow);
+      }
+    } finally {
+      s.frames.flush();
+    }
+    if (!s.open) return undefined;
+    s.protocol.received(this.demuxer.decoder.bytesReceived);
+    if (batch.error !== undefined) throw batch.error;
+    return s.frames.fullTrack() ? this.tracksReady() : undefined;
   }
 
   /** Waits while a track of this session has no room, or until the session ends. */

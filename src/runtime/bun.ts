@@ -3,7 +3,7 @@ import { plainIp } from "./socket-common.ts";
 import { boundedRequest, HTTP_LIMITS } from "./http-limits.ts";
 import { ConnQueue } from "./conn-queue.ts";
 import { bunSpawnWorker } from "./bun-process.ts";
-import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
+import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** The slice of Bun's socket API this adapter uses (typed locally). */
 type BunSocket = {
@@ -136,7 +136,7 @@ class BunTcpConn implements Conn {
     this.resolveClosed();
   }
 
-  pipeInto(dest: WritableStream<Uint8Array>, signal: AbortSignal): Promise<void> {
+  pipeInto(dest: ByteSink, signal: AbortSignal): Promise<void> {
     return this.input.pipeInto(dest, signal);
   }
 

@@ -1,7 +1,7 @@
 import { plainIp } from "./socket-common.ts";
 import { boundedRequest } from "./http-limits.ts";
 import { denoSpawnWorker } from "./deno-process.ts";
-import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
+import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** The slice of the Deno namespace this adapter uses (typed locally so tsc needs no Deno types). */
 type DenoConn = {
@@ -142,8 +142,7 @@ class DenoTcpConn implements Conn {
     return buf.slice(0, n);
   }
 
-  async pipeInto(dest: WritableStream<Uint8Array>, signal: AbortSignal): Promise<void> {
-    const w = dest.getWriter();
+  async pipeInto(w: ByteSink, signal: AbortSignal): Promise<void> {
     const onAbort = () => {
       w.abort(signal.reason).catch(() => {});
       this.close();
@@ -157,7 +156,7 @@ class DenoTcpConn implements Conn {
       while (this.pulling) {
         const { value, done } = await r.read();
         if (done) return void (await w.close().catch(() => {}));
-        w.write(value).catch(() => {});
+        w.write(value)?.catch(() => {});
       }
       r.releaseLock();
       for (;;) {
@@ -165,7 +164,7 @@ class DenoTcpConn implements Conn {
         if (signal.aborted) return;
         const chunk = await this.readChunk();
         if (!chunk) return void (await w.close().catch(() => {}));
-        w.write(chunk).catch(() => {});
+        w.write(chunk)?.catch(() => {});
       }
     } catch (err) {
       if (!signal.aborted) await w.abort(err).catch(() => {});

@@ -6,7 +6,7 @@ import * as http from "node:http";
 import { ConnQueue } from "./conn-queue.ts";
 import { HTTP_LIMITS } from "./http-limits.ts";
 import { keepWorkerOnDisconnect, nodeArgs, nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
-import type { Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
+import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 
 /** A node:net socket as a web-streams Conn (never Duplex.toWeb: slow on Node 20, broken half-close). */
@@ -58,7 +58,7 @@ export class NodeConn implements Conn {
     });
   }
 
-  pipeInto(dest: WritableStream<Uint8Array>, signal: AbortSignal): Promise<void> {
+  pipeInto(dest: ByteSink, signal: AbortSignal): Promise<void> {
     return this.input.pipeInto(dest, signal);
   }
 

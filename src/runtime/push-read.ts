@@ -1,4 +1,5 @@
 import { READ_HIGH_WATER, readQueue } from "./socket-common.ts";
+import type { ByteSink } from "./types.ts";
 
 /** How a push-style socket (node:net `data` events, Bun's `data` callback) is paused and torn down. */
 export interface PushSocket {
@@ -12,15 +13,15 @@ const noop = (): void => {};
 
 /**
  * The read side of a push-style socket. Chunks go into `readable` (the handshake and every other
- * reader) — or, once `pipeInto` handed the socket to a writable, straight into that writable's
- * writer: one `write` per socket read, the socket paused while the writer's `desiredSize` ≤ 0
+ * reader) — or, once `pipeInto` handed the socket to a `ByteSink` (a writer, or a stage's
+ * entry), straight into it: one `write` per socket read, the socket paused while its `desiredSize` ≤ 0
  * and resumed at its `ready`. No second stream and no pipe loop between the socket and the stage.
  */
 export class PushReadSide {
   readonly readable: ReadableStream<Uint8Array>;
   private c!: ReadableStreamDefaultController<Uint8Array>;
   private readonly socket: PushSocket;
-  private direct: { w: WritableStreamDefaultWriter<Uint8Array>; done: () => void } | null = null;
+  private direct: { w: ByteSink; done: () => void } | null = null;
   /** End, error or teardown seen: nothing more is read. */
   private ended = false;
   private paused = false;
@@ -48,7 +49,7 @@ export class PushReadSide {
     if (this.ended) return;
     const d = this.direct;
     if (d) {
-      d.w.write(chunk).catch(noop); // a failed stage ends its session; the socket goes with it
+      d.w.write(chunk)?.catch(noop); // a failed stage ends its session; the socket goes with it
       if ((d.w.desiredSize ?? 1) <= 0 && !this.paused) {
         this.paused = true;
         this.socket.pause();
@@ -97,11 +98,10 @@ export class PushReadSide {
 
   /**
    * What `readable.pipeTo(dest, { signal })` does, without the readable in between: the chunks
-   * it already queued first, then every socket read written into `dest`; `dest` closes at the
-   * peer's FIN and aborts on an error; the signal aborts `dest` and tears the socket down.
+   * it already queued first, then every socket read written into `w`; `w` closes at the peer's
+   * FIN and aborts on an error; the signal aborts `w` and tears the socket down.
    */
-  async pipeInto(dest: WritableStream<Uint8Array>, signal: AbortSignal): Promise<void> {
-    const w = dest.getWriter();
+  async pipeInto(w: ByteSink, signal: AbortSignal): Promise<void> {
     const r = this.readable.getReader();
     try {
       // queued reads settle in microtasks: no socket event comes in between, so order holds
@@ -111,7 +111,7 @@ export class PushReadSide {
           await w.close().catch(noop);
           return;
         }
-        w.write(value).catch(noop);
+        w.write(value)?.catch(noop);
       }
     } catch (err) {
       await w.abort(err).catch(noop);
@@ -142,7 +142,7 @@ export class PushReadSide {
     });
   }
 
-  private abortDirect(w: WritableStreamDefaultWriter<Uint8Array>, reason: unknown): void {
+  private abortDirect(w: ByteSink, reason: unknown): void {
     w.abort(reason).catch(noop);
     this.ended = true;
     this.socket.destroy();

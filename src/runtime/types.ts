@@ -2,6 +2,19 @@
 export type NetAddr = { hostname: string; port: number };
 
 /**
+ * Where `Conn.pipeInto` writes the socket's bytes: a `WritableStream`'s writer, or a stage's own
+ * entry that behaves like one (`write` may take a chunk at once and return nothing).
+ */
+export interface ByteSink {
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  /** Room left (bytes); ≤ 0: reading pauses until `ready`. */
+  readonly desiredSize: number | null;
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+  abort(reason?: unknown): Promise<void>;
+}
+
+/**
  * A TCP connection as web streams. Every runtime adapter (Deno, Bun, node:net) implements it.
  * - `readable` yields what the peer sent (chunks are owned by the reader: adapters never reuse them)
  *   and closes at the peer's FIN; it errors on a reset.
@@ -21,10 +34,11 @@ export interface Conn {
   /**
    * What `readable.pipeTo(dest, { signal })` does, without a second stream in between: every
    * chunk the peer sends from now on (after what `readable` already queued) is written straight
-   * into `dest`, reading pauses while `dest` is full; `dest` closes at the peer's FIN and aborts on
-   * an error; the signal aborts `dest` and tears the socket down. `readable` must be unlocked.
+   * into `dest` (one `write` per socket read), reading pauses while `dest` is full; `dest` closes
+   * at the peer's FIN and aborts on an error; the signal aborts `dest` and tears the socket down.
+   * `readable` must be unlocked.
    */
-  pipeInto(dest: WritableStream<Uint8Array>, signal: AbortSignal): Promise<void>;
+  pipeInto(dest: ByteSink, signal: AbortSignal): Promise<void>;
   setNoDelay(on: boolean): void;
   close(): void;
 }
