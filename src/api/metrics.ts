@@ -42,6 +42,11 @@ export function renderMetrics(server: IngestServer): string {
     tracks.map((e) => [{ track: e.track.id, media: e.media, input_id: e.track.identity.inputId }, f(e)]);
   gauge("rtmp_kmp_track_memory_used_bytes", "Memory charged to a track", mem((e) => e.track.log.memLimit - e.track.log.memLeft));
   gauge("rtmp_kmp_track_memory_limit_bytes", "Memory limit of a track", mem((e) => e.track.log.memLimit));
+  const m = server.runtime.memoryUsage();
+  gauge("process_resident_memory_bytes", "Resident memory size of the process", [[{}, m.rss]]);
+  gauge("rtmp_kmp_heap_used_bytes", "JavaScript heap in use", [[{}, m.heapUsed]]);
+  gauge("rtmp_kmp_heap_total_bytes", "JavaScript heap reserved", [[{}, m.heapTotal]]);
+  gauge("rtmp_kmp_external_memory_bytes", "Memory held outside the JavaScript heap (buffers)", [[{}, m.external]]);
   out.push(...server.metrics.render(HELP));
   return out.join("\n") + "\n";
 }

@@ -81,6 +81,9 @@ export interface WorkerProcess {
   kill(signal: "SIGTERM" | "SIGKILL" | "SIGHUP"): void;
 }
 
+/** Resident set, and the JS heap's used and total size (bytes). */
+export type MemoryUsage = { rss: number; heapUsed: number; heapTotal: number; external: number };
+
 export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
 export interface Runtime {
@@ -96,6 +99,8 @@ export interface Runtime {
   ppid(): number;
   args(): string[];
   env(name: string): string | undefined;
+  /** The process's memory as the runtime tells it, in bytes (`/metrics`, the soak bench). */
+  memoryUsage(): MemoryUsage;
   /** Logical CPUs this process may use (`worker_processes auto`). */
   cpuCount(): number;
   /**

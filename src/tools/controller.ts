@@ -19,6 +19,11 @@ export type ControllerMode = {
   channelId?: string;
   /** More upstreams after `u1` in every publish answer (replication); republish of one answers its url. */
   replicas?: { url: string; id: string; required?: boolean }[];
+  /** A flaky controller: every `failEvery`-th request (of any event) answers HTTP 500. */
+  failEvery?: number;
+  /** A hanging controller: every `hangEvery`-th publish or republish is answered only after `hangMs`. */
+  hangEvery?: number;
+  hangMs?: number;
 };
 
 export type ControlRequest = { path: string; headers: [string, string][]; bodyRaw: string; body: Record<string, unknown>; time: number };
@@ -30,6 +35,7 @@ export class Controller {
   mode: ControllerMode;
   readonly requests: ControlRequest[] = [];
   private server: HttpServer | null = null;
+  private hangCount = 0;
   private readonly waiters = new Waiters("Controller");
 
   constructor(opts: { runtime: Runtime; kmpUrl: string; mode?: ControllerMode }) {
@@ -72,8 +78,13 @@ export class Controller {
     this.requests.push({ path, headers: [...req.headers], bodyRaw, body, time: Date.now() });
     queueMicrotask(() => this.waiters.notify());
     const m = this.mode;
+    const n = this.requests.length;
+    if (m.failEvery && n % m.failEvery === 0) return new Response("injected failure", { status: 500 });
     const ok = (o: unknown) => new Response(JSON.stringify(o), { status: 200, headers: { "content-type": "application/json" } });
     const ev = String(body.event_type ?? path.replace(/^\//, ""));
+    if (m.hangEvery && (ev === "publish" || ev === "republish") && ++this.hangCount % m.hangEvery === 0) {
+      await new Promise((r) => setTimeout(r, m.hangMs ?? 0));
+    }
     switch (ev) {
       case "connect":
         if (m.connectDelayMs) await new Promise((r) => setTimeout(r, m.connectDelayMs));
