@@ -1,8 +1,9 @@
 /**
- * Idle connections: N clients complete the RTMP handshake and then say nothing. Prints the
- * server's RSS growth per connection (VmRSS from /proc/<pid>/status).
+ * Idle connections: N clients complete the RTMP handshake and then say nothing — or, with
+ * `connected`, also send `connect` (accepted: no connect callback is configured) and then say
+ * nothing. Prints the server's RSS growth per connection (VmRSS from /proc/<pid>/status).
  *
- *   npx tsx bench/idle.bench.ts [node|deno|bun|ref] [N=1000]
+ *   npx tsx bench/idle.bench.ts [node|deno|bun|ref] [N=1000] [handshaken|connected]
  *
  * `ref` runs the C reference built by ../shared/tools/reference/build.sh (../ref/nginx).
  */
@@ -12,10 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRuntime } from "../src/runtime/detect.ts";
 import type { Conn } from "../src/runtime/types.ts";
-import { idleClient } from "../test/helpers/raw-client.ts";
+import { idleClient, publishPreamble } from "../test/helpers/raw-client.ts";
 import { freePort, rssKb, serverCmd, sleep, waitForPort } from "./proc.ts";
 
-const [serverRuntime = "node", nArg = "1000"] = process.argv.slice(2);
+const [serverRuntime = "node", nArg = "1000", mode = "handshaken"] = process.argv.slice(2);
 const N = Number(nArg);
 
 async function main() {
@@ -41,12 +42,22 @@ events { worker_connections ${N + 100}; } ${rtmp}`);
     const before = rssKb(child.pid!);
     const conns: Conn[] = [];
     for (let i = 0; i < N; i += 50) {
-      const batch = await Promise.all(Array.from({ length: Math.min(50, N - i) }, () => idleClient(rt, port).then((c) => c.conn)));
+      const batch = await Promise.all(Array.from({ length: Math.min(50, N - i) }, async () => {
+        const { conn } = await idleClient(rt, port);
+        if (mode === "connected") {
+          const [chunkSize, connect] = publishPreamble("idle", 4096);
+          const w = conn.writable.getWriter();
+          await w.write(chunkSize);
+          await w.write(connect);
+          w.releaseLock();
+        }
+        return conn;
+      }));
       conns.push(...batch);
     }
     await sleep(3000);
     const after = rssKb(child.pid!);
-    console.log(`${serverRuntime}: ${N} idle handshaken connections: RSS ${(before / 1024).toFixed(1)} MB → ${(after / 1024).toFixed(1)} MB, ` +
+    console.log(`${serverRuntime}: ${N} idle ${mode} connections: RSS ${(before / 1024).toFixed(1)} MB → ${(after / 1024).toFixed(1)} MB, ` +
       `${((after - before) / N).toFixed(1)} KB per connection`);
     for (const c of conns) c.close();
   } finally {

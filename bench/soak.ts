@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRuntime } from "../src/runtime/detect.ts";
 import { Controller } from "../src/tools/controller.ts";
-import { freePort, ROOT, rssKb, serverCmd, sleep, waitForPort } from "./proc.ts";
+import { cpuSeconds, freePort, ROOT, rssKb, serverCmd, sleep, waitForPort } from "./proc.ts";
 
 export type SoakOptions = {
   server: "node" | "deno" | "bun";
@@ -42,6 +42,10 @@ export type SoakRow = {
   fault: boolean;
   rssMb: number;
   heapUsedMb: number;
+  /** JS heap reserved by the runtime (used + free). */
+  heapTotalMb: number;
+  /** Server CPU seconds since it started. */
+  cpuS: number;
   fds: number;
   sessions: number;
   tracks: number;
@@ -194,6 +198,8 @@ http { server { listen 127.0.0.1:${api}; location /rtmp_kmp_api/ { rtmp_kmp_api;
         fault,
         rssMb: Math.round(rssKb(server.pid!) / 102.4) / 10,
         heapUsedMb: Math.round((m.rtmp_kmp_heap_used_bytes ?? NaN) / 104857.6) / 10,
+        heapTotalMb: Math.round((m.rtmp_kmp_heap_total_bytes ?? NaN) / 104857.6) / 10,
+        cpuS: alive ? cpuSeconds(server.pid!) : NaN,
         fds: fds(server.pid!),
         sessions: m.rtmp_kmp_sessions ?? -1,
         tracks: m.rtmp_kmp_tracks ?? -1,

@@ -1,13 +1,23 @@
+/** How often an idle pool gives back what it did not lend out (ms). */
+const TRIM_INTERVAL_MS = 10_000;
+
 /**
  * Released log buffers shared by every track of a server, by size, bounded in bytes: a track's
  * own free list (kmp_max_free_buffers, still charged to it as the reference does) overflows into
  * it and new buffers come from it first, so a busy server recycles its 64 KiB and 4 KiB buffers
  * instead of leaving them to the garbage collector. Buffers are zeroed on neither side: a log
  * writes every byte before an upstream reads it.
+ *
+ * It shrinks when idle: every 10 s (a timer that runs only while the pool holds buffers) the
+ * bytes that stayed in the pool the whole interval — its low-water mark — are let go, so after
+ * the publishers leave the pool is empty within two intervals.
  */
 export class BufferPool {
   private readonly bySize = new Map<number, Uint8Array[]>();
   private bytes = 0;
+  /** Fewest bytes held since the last trim: what nobody needed in that interval. */
+  private low = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
   readonly maxBytes: number;
 
   constructor(maxBytes = 32 * 1024 * 1024) {
@@ -18,6 +28,7 @@ export class BufferPool {
     const b = this.bySize.get(size)?.pop();
     if (!b) return null;
     this.bytes -= size;
+    if (this.bytes < this.low) this.low = this.bytes;
     return b;
   }
 
@@ -27,10 +38,47 @@ export class BufferPool {
     if (!list) this.bySize.set(b.byteLength, (list = []));
     list.push(b);
     this.bytes += b.byteLength;
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.trim(), TRIM_INTERVAL_MS);
+      // never what keeps a process alive (Node and Bun timers; Deno's are numbers)
+      (this.timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /** Lets go of (about) the low-water bytes of the last interval; stops the timer once empty. */
+  trim(): void {
+    let drop = this.low;
+    for (const list of this.bySize.values()) {
+      while (drop > 0 && list.length) {
+        drop -= list.pop()!.byteLength;
+      }
+    }
+    this.recount();
+    this.low = this.bytes;
+    if (this.bytes === 0) this.stop();
+  }
+
+  /** Lets go of everything and stops the timer (server stop). */
+  clear(): void {
+    this.bySize.clear();
+    this.bytes = 0;
+    this.low = 0;
+    this.stop();
   }
 
   /** Bytes held for reuse (metrics). */
   get held(): number {
     return this.bytes;
+  }
+
+  private recount(): void {
+    let n = 0;
+    for (const list of this.bySize.values()) for (const b of list) n += b.byteLength;
+    this.bytes = n;
+  }
+
+  private stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
   }
 }

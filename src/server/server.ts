@@ -177,6 +177,7 @@ export class IngestServer implements SessionHost {
     // every unpublish request must have left (and been answered, or timed out) before we exit
     await this.control.settled(5_000);
     for (const h of this.httpServers) await h.close().catch(() => {});
+    this.bufferPool.clear();
     progress("all tracks finished");
   }
 

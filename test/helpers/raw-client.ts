@@ -156,6 +156,7 @@ export async function idleClient(runtime: Runtime, port: number): Promise<{ conn
     got += x.value.byteLength;
   }
   await w.write(new Uint8Array(1536)); // C2
+  w.releaseLock(); // the caller may write more
   const closed = (async () => {
     try {
       while (!(await r.read()).done);
