@@ -7,8 +7,12 @@ import { workerProcess } from "./worker-process.ts";
  * A worker of node:cluster: the same entry and arguments (tsx's loader comes along in execArgv),
  * and every `listen` of the worker shares the primary's socket — round-robin by the primary
  * (Node's default on Linux) or accepted by the kernel when NODE_CLUSTER_SCHED_POLICY=none.
+ * A single executable's workers get no execArgv on their command line: the executable has its
+ * Node options built in, and on its command line they would be the program's arguments.
  */
 export function nodeSpawnWorker(env: Record<string, string>): WorkerProcess {
+  // node:sea through getBuiltinModule: a static import would break Bun's executable, which bundles this file
+  if (process.getBuiltinModule("node:sea")?.isSea()) cluster.setupPrimary({ execArgv: [] });
   const w = cluster.fork(env);
   const exited = new Promise<ProcessExit>((resolve) => w.once("exit", (code: number | null, signal: string | null) => resolve({ code: signal ? null : code, signal: signal || null })));
   return workerProcess(w.process.pid ?? 0, exited, (sig) => w.process.kill(sig as NodeJS.Signals));
