@@ -69,7 +69,9 @@ export class ControlClient {
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     let timer = setTimeout(() => ctl.abort(new CtrlError("CTRL_ERR_TIMEOUT", `no response within ${opts.timeoutMs + opts.readTimeoutMs} ms`)), opts.timeoutMs + opts.readTimeoutMs);
     try {
-      const headers = new Headers({ "Content-Type": "application/json" });
+      // one TCP connection per attempt, as the reference (HTTP/1.0, Connection: Close): a pooled
+      // keep-alive socket the controller closes while idle would lose a request that is sent once
+      const headers = new Headers({ "Content-Type": "application/json", Connection: "close" });
       for (const h of opts.headers) headers.append(h.name, h.value);
       let res: Response;
       try {
