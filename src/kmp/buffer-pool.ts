@@ -50,10 +50,11 @@ export class BufferPool {
     let drop = this.low;
     for (const list of this.bySize.values()) {
       while (drop > 0 && list.length) {
-        drop -= list.pop()!.byteLength;
+        const n = list.pop()!.byteLength;
+        drop -= n;
+        this.bytes -= n;
       }
     }
-    this.recount();
     this.low = this.bytes;
     if (this.bytes === 0) this.stop();
   }
@@ -69,12 +70,6 @@ export class BufferPool {
   /** Bytes held for reuse (metrics). */
   get held(): number {
     return this.bytes;
-  }
-
-  private recount(): void {
-    let n = 0;
-    for (const list of this.bySize.values()) for (const b of list) n += b.byteLength;
-    this.bytes = n;
   }
 
   private stop(): void {

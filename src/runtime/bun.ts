@@ -3,8 +3,7 @@ import { plainIp } from "./socket-common.ts";
 import { boundedRequest, HTTP_LIMITS } from "./http-limits.ts";
 import { ConnQueue } from "./conn-queue.ts";
 import { bunSpawnWorker } from "./bun-process.ts";
-import { memoryOf, type RuntimeMemory } from "./memory.ts";
-import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
+import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** The slice of Bun's socket API this adapter uses (typed locally). */
 type BunSocket = {
@@ -40,7 +39,7 @@ type BunNs = {
   };
 };
 const B = (globalThis as unknown as { Bun: BunNs }).Bun;
-type Proc = { on(sig: string, fn: () => void): void; exit(code: number): never; pid: number; ppid: number; memoryUsage(): RuntimeMemory; argv: string[]; env: Record<string, string | undefined> };
+type Proc = { on(sig: string, fn: () => void): void; exit(code: number): never; pid: number; ppid: number; memoryUsage(): MemoryUsage; argv: string[]; env: Record<string, string | undefined> };
 const nav = (globalThis as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator;
 const proc = (globalThis as unknown as { process: Proc }).process;
 
@@ -279,7 +278,7 @@ export function bunRuntime(): Runtime {
     exit: (code) => proc.exit(code),
     pid: () => proc.pid,
     ppid: () => proc.ppid,
-    memoryUsage: () => memoryOf(proc.memoryUsage()),
+    memoryUsage: () => proc.memoryUsage(),
     args: () => proc.argv.slice(2),
     env: (name) => proc.env[name],
     cpuCount: () => nav?.hardwareConcurrency ?? 1,

@@ -1,8 +1,7 @@
 import { plainIp } from "./socket-common.ts";
 import { boundedRequest } from "./http-limits.ts";
 import { denoSpawnWorker } from "./deno-process.ts";
-import { memoryOf, type RuntimeMemory } from "./memory.ts";
-import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
+import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** The slice of the Deno namespace this adapter uses (typed locally so tsc needs no Deno types). */
 type DenoConn = {
@@ -28,7 +27,7 @@ type DenoNs = {
   exit(code: number): never;
   pid: number;
   ppid: number;
-  memoryUsage(): RuntimeMemory;
+  memoryUsage(): MemoryUsage;
   args: string[];
   env: { get(name: string): string | undefined };
 };
@@ -296,7 +295,7 @@ export function denoRuntime(): Runtime {
     exit: (code) => D.exit(code),
     pid: () => D.pid,
     ppid: () => D.ppid,
-    memoryUsage: () => memoryOf(D.memoryUsage()),
+    memoryUsage: () => D.memoryUsage(),
     args: () => D.args,
     env: (name) => D.env.get(name),
     cpuCount: () => nav?.hardwareConcurrency ?? 1,

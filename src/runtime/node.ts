@@ -6,8 +6,7 @@ import * as http from "node:http";
 import { ConnQueue } from "./conn-queue.ts";
 import { HTTP_LIMITS } from "./http-limits.ts";
 import { keepWorkerOnDisconnect, nodeArgs, nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
-import { memoryOf, type RuntimeMemory } from "./memory.ts";
-import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, NetAddr, Runtime, TlsFiles } from "./types.ts";
+import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 
 /** A node:net socket as a web-streams Conn (never Duplex.toWeb: slow on Node 20, broken half-close). */
@@ -242,7 +241,7 @@ type Proc = {
   exit(code: number): never;
   pid: number;
   ppid: number;
-  memoryUsage(): RuntimeMemory;
+  memoryUsage(): MemoryUsage;
   argv: string[];
   env: Record<string, string | undefined>;
 };
@@ -259,7 +258,7 @@ export function nodeRuntime(): Runtime {
     exit: (code) => proc.exit(code),
     pid: () => proc.pid,
     ppid: () => proc.ppid,
-    memoryUsage: () => memoryOf(proc.memoryUsage()),
+    memoryUsage: () => proc.memoryUsage(),
     args: () => nodeArgs(proc.argv),
     env: (name) => proc.env[name],
     cpuCount: nodeCpuCount,

@@ -81,7 +81,7 @@ export interface WorkerProcess {
   kill(signal: "SIGTERM" | "SIGKILL" | "SIGHUP"): void;
 }
 
-/** Resident set, and the JS heap's used and total size (bytes). */
+/** Resident set, the JS heap (used, reserved) and memory outside it (buffers), in bytes. */
 export type MemoryUsage = { rss: number; heapUsed: number; heapTotal: number; external: number };
 
 export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
