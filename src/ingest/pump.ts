@@ -31,7 +31,7 @@ export interface PumpSession {
  * The frame path of one session (design card): the socket written straight into the
  * `RtmpDemuxer`'s entry (`Conn.pipeInto`: one write per socket read, the socket paused while the
  * demuxer's queue is full) → one batch of messages per read, handed over at once while the pump
- * is free, else through the demuxer's stream and read from its readable → synchronous
+ * is free, else queued in the demuxer's stream and handed over in order → synchronous
  * dispatch of each message (commands, codec state, conversion into the session's `FrameBatch`)
  * → once per batch, each track that got frames hands them to its `KmpMuxer` (`KmpTrack.push`)
  * → the track's log → its upstreams.
@@ -75,18 +75,22 @@ export class Pump implements BatchTaker {
     const failed = new Promise<never>((_, reject) => {
       this.fail = reject;
     });
-    const input = this.demuxer.input(this);
-    input.write(first)?.catch(noop);
-    void s.conn.pipeInto(input, s.signal).catch(noop);
-    await Promise.race([this.readStream(), failed]);
+    const { sink, done } = this.demuxer.input(this);
+    sink.write(first)?.catch(noop);
+    void s.conn.pipeInto(sink, s.signal).catch(noop);
+    await Promise.race([done, failed]);
   }
 
-  /** Not waiting on an earlier batch: the demuxer may hand over the next read at once. */
+  /** Not waiting on an earlier batch: the demuxer may hand over the next one at once. */
   get free(): boolean {
     return this.waiting === null;
   }
 
-  /** A batch handed over at once (`RtmpDemuxer.input`); what it has to wait for is chained. */
+  whenFree(): Promise<void> {
+    return this.waiting ?? Promise.resolve();
+  }
+
+  /** One batch (`RtmpDemuxer.input`); what it has to wait for is chained. */
   take(batch: MessageBatch): void {
     let p: Promise<void> | undefined;
     try {
@@ -103,27 +107,6 @@ export class Pump implements BatchTaker {
           this.fail(err);
         },
       );
-    }
-  }
-
-  /** The batches that went through the demuxer's stream (while this one was busy), in order. */
-  private async readStream(): Promise<void> {
-    const s = this.s;
-    const batches = this.demuxer.readable.getReader();
-    try {
-      for (;;) {
-        const { value, done } = await batches.read();
-        if (this.waiting) await this.waiting; // a batch taken at once before this one
-        if (done || !s.open) break;
-        try {
-          const p = this.process(value, 0);
-          if (p) await p;
-        } finally {
-          this.demuxer.taken();
-        }
-      }
-    } finally {
-      batches.releaseLock();
     }
   }
 

@@ -7,51 +7,59 @@ import { ChunkDecoder, type ChunkDecoderOptions, type RtmpMessage } from "./chun
  */
 export type MessageBatch = { messages: RtmpMessage[]; bytes: number; error?: unknown };
 
-/** Who takes the demuxer's batches at once, when it can (`RtmpDemuxer.input`). */
+/** Who takes the demuxer's batches (`RtmpDemuxer.input`). */
 export interface BatchTaker {
   /** Not busy with an earlier batch: `take` may be called now. */
   readonly free: boolean;
-  /** One batch, synchronously, in order after every batch before it. */
+  /** One batch, synchronously, in order after every batch before it; may leave the taker busy. */
   take(batch: MessageBatch): void;
+  /** Settles once the taker is free again. */
+  whenFree(): Promise<void>;
 }
 
 /** Bytes counted per message beyond its payload (the message object itself). */
 const MESSAGE_OVERHEAD = 64;
 
+type Decode = (chunk: Uint8Array) => MessageBatch | null;
+
 /**
  * RTMP chunk stream bytes in, one batch of reassembled messages per socket read out (the
- * handshake is already done): one stream hop per read, none per message. Both queues count
- * bytes — socket bytes on the writable side, payload bytes on the readable side — so what waits
- * here is bounded by `queueBytes` each (plus one read), whatever the message sizes.
+ * handshake is already done): a `TransformStream` (`readable`/`writable`), one stream hop per
+ * read and none per message. Both queues count bytes — socket bytes on the writable side,
+ * payload bytes on the readable side — so what waits here is bounded by `queueBytes` each (plus
+ * one read), whatever the message sizes.
  *
  * `input(taker)` is the stage's entry for a socket (`Conn.pipeInto`): while nothing waits in the
  * stream and the taker is free, a read is decoded by the same transform at once and its batch
  * handed to the taker — no stream hop, no promise. Otherwise the read is written into the stream,
- * which queues it behind what is there; the taker reads those batches from `readable` and calls
- * `taken()` after each, so a later read never overtakes them.
+ * which queues it behind what is there, and the batches it produces go to the taker in order as
+ * it frees up. The stream (and its queues) is built the first time a read has to wait, so an
+ * idle or keeping-up session holds none of it.
  */
-export class RtmpDemuxer extends TransformStream<Uint8Array, MessageBatch> {
+export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
   readonly decoder: ChunkDecoder;
+  private readonly decode: Decode;
+  private readonly queueBytes: number;
+  private stream: TransformStream<Uint8Array, MessageBatch> | null = null;
   /** Reads written into the stream and not yet decoded. */
   private inStream = 0;
-  /** Batches the stream produced that the reader has not yet `taken()`. */
+  /** Batches the stream produced and not yet handed to the taker. */
   private outStream = 0;
-  private readonly decode: (chunk: Uint8Array) => MessageBatch | null;
-  private readonly queueBytes: number;
 
   constructor(opts: Omit<ChunkDecoderOptions, "onMessage"> & { queueBytes?: number; onChunk?: (bytes: number) => void } = {}) {
     let batch: RtmpMessage[] = [];
     let bytes = 0;
-    const decoder = new ChunkDecoder({
+    this.decoder = new ChunkDecoder({
       ...opts,
       onMessage: (m) => {
         batch.push(m);
         bytes += m.payload.byteLength + MESSAGE_OVERHEAD;
       },
     });
-    const queueBytes = opts.queueBytes ?? 256 * 1024;
+    this.queueBytes = opts.queueBytes ?? 256 * 1024;
+    const decoder = this.decoder;
     let failed = false;
-    const decode = (chunk: Uint8Array): MessageBatch | null => {
+    this.decode = (chunk) => {
       if (failed) return null;
       opts.onChunk?.(chunk.byteLength);
       let error: unknown;
@@ -68,55 +76,106 @@ export class RtmpDemuxer extends TransformStream<Uint8Array, MessageBatch> {
       bytes = 0;
       return out;
     };
-    let self: RtmpDemuxer | undefined;
-    super(
+  }
+
+  get readable(): ReadableStream<MessageBatch> {
+    return this.transform().readable;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    return this.transform().writable;
+  }
+
+  private transform(): TransformStream<Uint8Array, MessageBatch> {
+    if (this.stream) return this.stream;
+    const decode = this.decode;
+    const counts = this; // the counters of `input` (unused by a plain pipeThrough)
+    this.stream = new TransformStream<Uint8Array, MessageBatch>(
       {
         transform(chunk, c) {
-          if (self && self.inStream > 0) self.inStream--;
+          if (counts.inStream > 0) counts.inStream--;
           const out = decode(chunk);
           if (!out) return;
-          if (self) self.outStream++;
+          counts.outStream++;
           c.enqueue(out);
         },
       },
-      { highWaterMark: queueBytes, size: (c) => c.byteLength },
-      { highWaterMark: queueBytes, size: (b) => b.bytes },
+      { highWaterMark: this.queueBytes, size: (c) => c.byteLength },
+      { highWaterMark: this.queueBytes, size: (b) => b.bytes },
     );
-    self = this;
-    this.decoder = decoder;
-    this.decode = decode;
-    this.queueBytes = queueBytes;
+    return this.stream;
   }
 
-  /** The reader of `readable` is done with one batch of it (see `input`). */
-  taken(): void {
-    if (this.outStream > 0) this.outStream--;
-  }
-
-  /** The stage's entry for one socket: each read to `taker` at once when it can, else into the stream. */
-  input(taker: BatchTaker): ByteSink {
-    const w = this.writable.getWriter();
+  /**
+   * The stage's entry for one socket: each read to `taker` at once when it can, else through the
+   * stream. `done` settles once the input closed and every batch was handed over (after the
+   * last `take` freed the taker), and rejects with what aborted the input.
+   */
+  input(taker: BatchTaker): { sink: ByteSink; done: Promise<void> } {
+    let w: WritableStreamDefaultWriter<Uint8Array> | null = null;
+    let drained: Promise<void> | null = null;
+    let end!: (err?: unknown) => void;
+    const ended = new Promise<void>((resolve, reject) => {
+      end = (err) => (err === undefined ? resolve() : reject(err));
+    });
     const idle = (): boolean => this.inStream === 0 && this.outStream === 0;
     const queueBytes = this.queueBytes;
-    return {
+    // the first read that has to wait builds the stream and the loop that hands its batches on
+    const writer = (): WritableStreamDefaultWriter<Uint8Array> => {
+      if (w) return w;
+      const s = this.transform();
+      w = s.writable.getWriter();
+      drained = this.handOn(s.readable, taker);
+      return w;
+    };
+    const sink: ByteSink = {
       write: (chunk) => {
-        if (idle() && taker.free) {
+        if ((!w || idle()) && taker.free) {
           const b = this.decode(chunk);
           if (b) taker.take(b);
           return undefined;
         }
         this.inStream++;
-        return w.write(chunk);
+        return writer().write(chunk);
       },
       // nothing in the stream: its whole queue is free (no call into the stream machinery)
       get desiredSize() {
-        return idle() ? queueBytes : w.desiredSize;
+        return !w || idle() ? queueBytes : w.desiredSize;
       },
       get ready() {
-        return w.ready;
+        return w ? w.ready : Promise.resolve();
       },
-      close: () => w.close(),
-      abort: (reason) => w.abort(reason),
+      close: async () => {
+        if (w) {
+          await w.close();
+          await drained;
+        }
+        if (!taker.free) await taker.whenFree();
+        end();
+      },
+      abort: async (reason) => {
+        end(reason ?? new Error("input aborted"));
+        if (w) await w.abort(reason);
+      },
     };
+    return { sink, done: ended };
+  }
+
+  /** The batches that queued in the stream, to the taker in order, each once it is free. */
+  private async handOn(readable: ReadableStream<MessageBatch>, taker: BatchTaker): Promise<void> {
+    const r = readable.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await r.read();
+        if (done) return;
+        if (!taker.free) await taker.whenFree();
+        this.outStream--;
+        taker.take(value);
+      }
+    } catch {
+      // aborted: `done` already rejected with the reason
+    } finally {
+      r.releaseLock();
+    }
   }
 }

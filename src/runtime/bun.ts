@@ -49,7 +49,6 @@ const proc = (globalThis as unknown as { process: Proc }).process;
  * full; `write()` may take only part of a chunk, so the rest waits for `drain`.
  */
 class BunTcpConn implements Conn {
-  readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
   localAddr: NetAddr = { hostname: "", port: 0 };
   remoteAddr: NetAddr = { hostname: "", port: 0 };
@@ -70,7 +69,6 @@ class BunTcpConn implements Conn {
       resume: () => self.socket?.resume(),
       destroy: () => self.close(),
     });
-    this.readable = this.input.readable;
     this.writable = new WritableStream<Uint8Array>({
       write(chunk) {
         return self.write(chunk);
@@ -134,6 +132,10 @@ class BunTcpConn implements Conn {
     this.isClosed = true;
     this.socket = null;
     this.resolveClosed();
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.input.readable;
   }
 
   pipeInto(dest: ByteSink, signal: AbortSignal): Promise<void> {

@@ -11,7 +11,6 @@ import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOp
 
 /** A node:net socket as a web-streams Conn (never Duplex.toWeb: slow on Node 20, broken half-close). */
 export class NodeConn implements Conn {
-  readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
@@ -26,7 +25,6 @@ export class NodeConn implements Conn {
     this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
     const input = new PushReadSide({ pause: () => socket.pause(), resume: () => socket.resume(), destroy: () => socket.destroy() });
     this.input = input;
-    this.readable = input.readable;
     socket.on("data", (chunk: Buffer) => input.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.once("end", () => input.end());
     socket.once("error", (err) => input.error(err));
@@ -56,6 +54,10 @@ export class NodeConn implements Conn {
         socket.destroy();
       },
     });
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.input.readable;
   }
 
   pipeInto(dest: ByteSink, signal: AbortSignal): Promise<void> {

@@ -18,8 +18,9 @@ const noop = (): void => {};
  * and resumed at its `ready`. No second stream and no pipe loop between the socket and the stage.
  */
 export class PushReadSide {
-  readonly readable: ReadableStream<Uint8Array>;
-  private c!: ReadableStreamDefaultController<Uint8Array>;
+  /** Dropped once `pipeInto` took the socket over (no stream state kept for the session's life). */
+  private rs: ReadableStream<Uint8Array> | null;
+  private c: ReadableStreamDefaultController<Uint8Array> | null = null;
   private readonly socket: PushSocket;
   private direct: { w: ByteSink; done: () => void } | null = null;
   /** End, error or teardown seen: nothing more is read. */
@@ -33,7 +34,7 @@ export class PushReadSide {
 
   constructor(socket: PushSocket) {
     this.socket = socket;
-    this.readable = new ReadableStream<Uint8Array>({
+    this.rs = new ReadableStream<Uint8Array>({
       start: (c) => {
         this.c = c;
       },
@@ -43,6 +44,11 @@ export class PushReadSide {
         socket.destroy();
       },
     }, readQueue);
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    if (!this.rs) throw new Error("the socket's reads go straight into a sink (pipeInto)");
+    return this.rs;
   }
 
   data(chunk: Uint8Array): void {
@@ -57,8 +63,9 @@ export class PushReadSide {
       }
       return;
     }
-    this.c.enqueue(chunk);
-    if ((this.c.desiredSize ?? 1) <= 0 && !this.paused) {
+    const c = this.c!;
+    c.enqueue(chunk);
+    if ((c.desiredSize ?? 1) <= 0 && !this.paused) {
       this.paused = true;
       this.socket.pause();
     }
@@ -76,7 +83,7 @@ export class PushReadSide {
       return;
     }
     try {
-      this.c.close();
+      this.c?.close();
     } catch { /* already closed */ }
   }
 
@@ -92,7 +99,7 @@ export class PushReadSide {
       return;
     }
     try {
-      this.c.error(err);
+      this.c?.error(err);
     } catch { /* already errored */ }
   }
 
@@ -105,7 +112,7 @@ export class PushReadSide {
     const r = this.readable.getReader();
     try {
       // queued reads settle in microtasks: no socket event comes in between, so order holds
-      while (this.ended || READ_HIGH_WATER - (this.c.desiredSize ?? READ_HIGH_WATER) > 0) {
+      while (this.ended || READ_HIGH_WATER - (this.c!.desiredSize ?? READ_HIGH_WATER) > 0) {
         const { value, done } = await r.read();
         if (done) {
           await w.close().catch(noop);
@@ -119,6 +126,8 @@ export class PushReadSide {
     } finally {
       r.releaseLock();
     }
+    this.rs = null;
+    this.c = null;
     if (signal.aborted) {
       this.abortDirect(w, signal.reason);
       return;

@@ -76,6 +76,55 @@ test("RtmpDemuxer: messages complete before malformed input are delivered, then 
   assert.equal((batches[0].error as RtmpError).code, "RTMP_ERR_CSID_LIMIT");
 });
 
+test("RtmpDemuxer.input: reads while the taker is busy queue in the stream and come out in order; done after the last", async () => {
+  requireShared();
+  const body = afterHandshake(readBin(rawRtmpScenarios()[0], "conn1_c2s.bin"));
+  const reads = [...randomSplits(body, 5, 4000)];
+  const got: MessageBatch[] = [];
+  let waiting: Promise<void> | null = null;
+  let busyTakes = 0;
+  const taker = {
+    get free() {
+      return waiting === null;
+    },
+    whenFree: () => waiting ?? Promise.resolve(),
+    take(b: MessageBatch) {
+      assert.equal(waiting, null, "a batch handed over while the taker was busy");
+      got.push(b);
+      // every third batch keeps the taker busy for a while: the reads behind it must queue
+      if (got.length % 3 === 0) {
+        busyTakes++;
+        waiting = new Promise<void>((r) => setTimeout(r, 2)).then(() => void (waiting = null));
+      }
+    },
+  };
+  const demuxer = new RtmpDemuxer();
+  const { sink, done } = demuxer.input(taker);
+  let queued = 0;
+  for (const r of reads) {
+    const p = sink.write(r);
+    if (p) {
+      queued++;
+      await new Promise((res) => setTimeout(res, 0)); // the socket's next read comes later
+    }
+  }
+  await sink.close();
+  await done;
+  assert.ok(busyTakes > 0 && queued > 0, `the queued path was not exercised (${busyTakes} busy takes, ${queued} queued reads)`);
+  assert.deepEqual(
+    got.flatMap((b) => b.messages).map((m) => [m.type, m.timestamp, m.payload.length]),
+    decodeAll([body]).msgs.map((m) => [m.type, m.ts, m.len]),
+  );
+});
+
+test("RtmpDemuxer.input: an abort rejects done with its reason", async () => {
+  const taker = { free: true, whenFree: () => Promise.resolve(), take() {} };
+  const { sink, done } = new RtmpDemuxer().input(taker);
+  const reason = new Error("reset by peer");
+  await sink.abort(reason);
+  await assert.rejects(done, (e) => e === reason);
+});
+
 test("compressed headers: fmt 1/2/3 deltas, interleaving and chunk size changes", () => {
   const enc = new ChunkStreamEncoder(128);
   const payload = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * seed) & 0xff);
