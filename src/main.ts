@@ -169,7 +169,8 @@ async function serveApis(rt: Runtime, log: Logger, config: Config, appFor: (loca
     for (const l of api.listen) {
       const http = await rt.serveHttp({ hostname: l.hostname, port: l.port }, (req) => app.fetch(req));
       out.push(http);
-      log.notice(`api listening on http://${fmtAddr(http.addr.hostname, http.addr.port)} (${api.locations.map((x) => `${x.prefix} ${x.kind}${x.write ? " write" : ""}`).join(", ")})`);
+      const base = `http://${fmtAddr(http.addr.hostname, http.addr.port)}`;
+      log.notice(`api listening on ${base} (${api.locations.map((x) => `${x.prefix} ${x.kind}${x.write ? " write" : ""}`).join(", ")}); status page ${base}/ui/, metrics ${base}/metrics`);
     }
   }
   return out;

@@ -5,6 +5,8 @@ import type { AddUpstreamFailure } from "../kmp/track-upstreams.ts";
 import type { IngestServer } from "../server/server.ts";
 import { renderJson } from "./json.ts";
 import { renderMetrics } from "./metrics.ts";
+import { uiStatus } from "./ui-status.ts";
+import { mountStatusPage } from "./ui-routes.ts";
 import { kmpOutRoot, kmpOutTracks, rtmpKmpRoot, sessionObject, trackObject, upstreamObject } from "./status.ts";
 
 function json(c: Context, body: unknown, status: 200 | 201 = 200): Response {
@@ -113,6 +115,7 @@ export function apiApp(server: IngestServer, locations: ApiLocation[]): Hono {
     server.accepting
       ? json(c, { status: "ok", sessions: server.sessions.size, tracks: server.tracks.size })
       : c.json({ status: "stopping" }, 503));
+  mountStatusPage(app, locations, () => uiStatus(server, locations));
   for (const loc of locations) {
     const prefix = loc.prefix.replace(/\/+$/, "") || "/";
     const sub = loc.kind === "rtmp_kmp_api" ? rtmpKmpApi(server, loc.write) : kmpOutApi(server, loc.write);

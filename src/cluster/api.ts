@@ -1,6 +1,9 @@
 import { Hono, type Context } from "hono";
 import { Raw, renderJson } from "../api/json.ts";
 import { type RtmpCounters, rtmpKmpTree, versionFields } from "../api/status.ts";
+import { mountStatusPage } from "../api/ui-routes.ts";
+import { VERSION } from "../version.ts";
+import { dropPrefix, type UiStatus } from "../api/ui-status.ts";
 import type { ApiLocation } from "../config/types.ts";
 import { sumExpositions } from "./metrics-sum.ts";
 import type { ClusterPrimary, WorkerEntry } from "./primary.ts";
@@ -89,6 +92,32 @@ function kmpOutApi(primary: ClusterPrimary, write: boolean): Hono {
   return app;
 }
 
+/** The status page over every worker: their sessions (each marked with its worker) and the workers themselves. */
+async function uiStatus(primary: ClusterPrimary, locations: ApiLocation[]): Promise<UiStatus> {
+  const got = await primary.uiStatuses();
+  const now = Date.now();
+  const first = got[0]?.value.server;
+  return {
+    server: {
+      name: VERSION.built,
+      runtime: first?.runtime ?? primary.runtime.name,
+      pid: primary.runtime.pid(),
+      uptime: Math.floor((now - primary.startedMs) / 1000),
+      now,
+      listeners: first?.listeners ?? [],
+      drop: dropPrefix(locations),
+      workers: primary.workers.map((w) => ({
+        worker: w.slot,
+        pid: w.proc.pid,
+        uptime: Math.floor((now - w.startedMs) / 1000),
+        ready: w.api !== null,
+        sessions: got.find((g) => g.worker === w)?.value.sessions.length ?? 0,
+      })),
+    },
+    sessions: got.flatMap(({ worker, value }) => value.sessions.map((s) => ({ ...s, worker: worker.slot }))).sort((a, b) => a.connection - b.connection),
+  };
+}
+
 /**
  * The management API of `worker_processes N`, served by the primary: the same routes as one
  * process, over every worker — lists merged, one session's or track's requests answered by its
@@ -113,6 +142,7 @@ export function clusterApiApp(primary: ClusterPrimary, locations: ApiLocation[])
     if (up.length === 0) return c.body(JSON.stringify({ ...body, status: "down" }), 503, { "Content-Type": "application/json" });
     return json(c, up.length < primary.count ? { ...body, status: "degraded" } : body);
   });
+  mountStatusPage(app, locations, () => uiStatus(primary, locations));
   for (const loc of locations) {
     const prefix = loc.prefix.replace(/\/+$/, "") || "/";
     app.route(prefix, loc.kind === "rtmp_kmp_api" ? rtmpKmpApi(primary, loc.write) : kmpOutApi(primary, loc.write));

@@ -1,3 +1,4 @@
+import type { UiStatus } from "../api/ui-status.ts";
 import { Hono, type Context } from "hono";
 import * as v from "valibot";
 import type { Config } from "../config/types.ts";
@@ -204,6 +205,11 @@ export class ClusterPrimary {
   /** Every ready worker's own `/healthz` answer (cheap: counts only), for the balancer's checks. */
   async healths(): Promise<{ sessions: number; tracks: number }[]> {
     return (await this.fromEach("/healthz", (r) => r.json() as Promise<{ sessions: number; tracks: number }>)).map((x) => x.value);
+  }
+
+  /** Every ready worker's status-page answer (`/ui/status.json`). */
+  async uiStatuses(): Promise<{ worker: WorkerEntry; value: UiStatus }[]> {
+    return await this.fromEach("/ui/status.json", (r) => r.json() as Promise<UiStatus>);
   }
 
   /** Every ready worker's Prometheus text. */

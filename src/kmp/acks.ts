@@ -82,6 +82,19 @@ export class AckPosition {
     return frames;
   }
 
+  /**
+   * `created` (timescale units) of the first frame not yet acknowledged, while the log still
+   * holds it; null when everything written is acknowledged.
+   */
+  pendingCreated(log: ByteLog): number | null {
+    for (let p = this.packet; p < log.packetCount; p++) {
+      if (log.packetKind(p) !== PACKET_FRAME) continue;
+      const off = log.packetOff(p) + 16; // kmp.md §5: the frame header's `created` after the packet header
+      return Number(new DataView(log.copy(off, off + 8).buffer).getBigInt64(0, true));
+    }
+    return null;
+  }
+
   /** Frames acknowledged since the track's first frame (API `acked_frames`). */
   framesSince(trackInitialFrameId: bigint): number {
     return Number(this.frameId - trackInitialFrameId);

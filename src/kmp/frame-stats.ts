@@ -1,4 +1,5 @@
 import type { KmpFrame } from "../media/types.ts";
+import { RateHistory } from "../stats/rate-history.ts";
 
 /**
  * What a track wrote, for the API (spec §5.2): frame counts, the last `created`, and bitrate /
@@ -11,6 +12,8 @@ export class FrameStats {
   /** bit/s of the frame payloads (40-byte headers excluded). */
   bitrate = 0;
   frameRate = 0;
+  /** Per second, for the status page's graphs. */
+  readonly history = new RateHistory();
   private windowStartMs: number;
   private windowFrames = 0;
   private windowBytes = 0;
@@ -23,6 +26,7 @@ export class FrameStats {
     this.sentFrames++;
     if (f.key) this.sentKeyFrames++;
     this.lastCreated = f.created;
+    this.history.add(f.data.byteLength, nowMs);
     const elapsed = nowMs - this.windowStartMs;
     if (elapsed >= 10_000) {
       if (elapsed <= 15_000) {

@@ -208,6 +208,7 @@ export class TrackUpstreams implements UpstreamHost, RepublishHost, MemoryOwner 
       return;
     }
     if (this.owner.ending) u.setEnd(this.owner.eostEnd);
+    u.republishes++;
     u.connect();
   }
 

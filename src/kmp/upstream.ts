@@ -43,6 +43,12 @@ export type UpstreamStats = {
   ackedFrames: number;
   ackedBytes: number;
   autoAckedFrames: number;
+  /** Beyond the reference's object (the status page): */
+  url: string;
+  state: KmpUpstream["state"];
+  republishes: number;
+  /** `created` of the first frame the receiver has not acknowledged (null: all acknowledged). */
+  pendingCreated: number | null;
 };
 
 const fmtAddr = (a: { hostname: string; port: number }) => (a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`);
@@ -62,6 +68,8 @@ export class KmpUpstream {
   private connectData: Uint8Array;
   /** The acknowledged position (survives reconnects). */
   readonly acked: AckPosition;
+  /** Times it was reconnected through the republish policy. */
+  republishes = 0;
   /** Set when an ack walk failed (over-ack): never republish. */
   unrecoverable = false;
   everConnected = false;
@@ -123,6 +131,10 @@ export class KmpUpstream {
       ackedFrames: this.acked.framesSince(trackInitialFrameId),
       ackedBytes: this.acked.offset,
       autoAckedFrames: this.acked.autoAckedFrames,
+      url: this.url,
+      state: this.state,
+      republishes: this.republishes,
+      pendingCreated: this.acked.pendingCreated(this.host.log),
     };
   }
 
