@@ -1,10 +1,14 @@
 import type { IngestServer } from "../server/server.ts";
+import { wallClock } from "../time/clock.ts";
 
 const HELP: Record<string, [string, string]> = {
   rtmp_kmp_ctrl_request_duration_seconds: ["histogram", "Controller request latency by event (successful attempts)"],
   rtmp_kmp_ctrl_request_failures_total: ["counter", "Failed controller request attempts by event and error code"],
   rtmp_kmp_kmp_acks_total: ["counter", "KMP ackf packets received"],
   rtmp_kmp_republishes_total: ["counter", "Republish requests sent"],
+  rtmp_kmp_sessions_closed_total: ["counter", "RTMP sessions ended, by the code of their end (none: a plain close)"],
+  rtmp_kmp_unpublishes_total: ["counter", "Tracks unpublished, by unpublish reason"],
+  rtmp_kmp_unsupported_tracks_total: ["counter", "Published tracks not forwarded because KMP has no id for their codec"],
 };
 
 /** `GET /metrics`: Prometheus text exposition of the live state and the process counters. */
@@ -40,6 +44,33 @@ export function renderMetrics(server: IngestServer): string {
   gauge("rtmp_kmp_kmp_bytes_out_total", "KMP bytes written to track logs", [[{}, bytes]], "counter");
   const mem = (f: (e: (typeof tracks)[number]) => number): [Record<string, string>, number][] =>
     tracks.map((e) => [{ track: e.track.id, media: e.media, input_id: e.track.identity.inputId }, f(e)]);
+  const perTrack = (f: (e: (typeof tracks)[number]) => number): [Record<string, string>, number][] =>
+    tracks.map((e) => [{ track: e.track.id, media: e.media, input_id: e.track.identity.inputId, channel_id: e.track.channelId, track_id: e.track.trackId }, f(e)]);
+  gauge("rtmp_kmp_track_frames_total", "Frames written by a live track", perTrack((e) => e.track.frames.sentFrames), "counter");
+  gauge("rtmp_kmp_track_kmp_bytes_total", "KMP bytes written by a live track", perTrack((e) => e.track.log.written), "counter");
+  const streamRows: [Record<string, string>, number][] = [];
+  for (const s of server.sessions) {
+    for (const st of s.streams.values()) {
+      if (st.live) streamRows.push([{ app: s.client.app, stream: st.publish?.name ?? "", connection: String(s.connection) }, st.bytesIn.bytes]);
+    }
+  }
+  gauge("rtmp_kmp_stream_bytes_in_total", "Bytes received for a publishing stream", streamRows, "counter");
+  const lagFrames: [Record<string, string>, number][] = [];
+  const lagSeconds: [Record<string, string>, number][] = [];
+  const connected: [Record<string, string>, number][] = [];
+  for (const e of tracks) {
+    const st = e.track.stats();
+    const nowCreated = wallClock(server.clock, e.track.config.kmp_timescale);
+    for (const u of st.upstreams) {
+      const l = { track: e.track.id, media: e.media, input_id: e.track.identity.inputId, upstream: u.id };
+      lagFrames.push([l, Math.max(0, st.sentFrames - u.ackedFrames)]);
+      lagSeconds.push([l, u.pendingCreated === null ? 0 : Math.max(0, (nowCreated - u.pendingCreated) / e.track.config.kmp_timescale)]);
+      connected.push([l, u.state === "connected" ? 1 : 0]);
+    }
+  }
+  gauge("rtmp_kmp_upstream_connected", "1 while an upstream's connection is up (0 while it reconnects)", connected);
+  gauge("rtmp_kmp_upstream_ack_lag_frames", "Frames written and not yet acknowledged by an upstream's receiver", lagFrames);
+  gauge("rtmp_kmp_upstream_ack_lag_seconds", "Age of the oldest frame an upstream's receiver has not acknowledged", lagSeconds);
   gauge("rtmp_kmp_track_memory_used_bytes", "Memory charged to a track", mem((e) => e.track.log.memLimit - e.track.log.memLeft));
   gauge("rtmp_kmp_track_memory_limit_bytes", "Memory limit of a track", mem((e) => e.track.log.memLimit));
   const m = server.runtime.memoryUsage();

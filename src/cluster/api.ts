@@ -92,6 +92,32 @@ function kmpOutApi(primary: ClusterPrimary, write: boolean): Hono {
   return app;
 }
 
+/** A sample without labels from one exposition (NaN when absent). */
+function sample(text: string, name: string): number {
+  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Per-worker gauges beside the sums: up, sessions, tracks and resident memory of each slot. */
+function perWorker(primary: ClusterPrimary, texts: { worker: WorkerEntry; value: string }[]): string[] {
+  const families: [string, string, string][] = [
+    ["rtmp_kmp_worker_up", "1 while the worker in this slot answers its primary", ""],
+    ["rtmp_kmp_worker_sessions", "RTMP sessions open in a worker", "rtmp_kmp_sessions"],
+    ["rtmp_kmp_worker_tracks", "KMP tracks alive in a worker", "rtmp_kmp_tracks"],
+    ["rtmp_kmp_worker_resident_memory_bytes", "Resident memory of a worker process", "process_resident_memory_bytes"],
+  ];
+  const out: string[] = [];
+  for (const [name, help, from] of families) {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    for (let slot = 0; slot < primary.count; slot++) {
+      const t = texts.find((x) => x.worker.slot === slot)?.value;
+      const v = from === "" ? (t === undefined ? 0 : 1) : t === undefined ? NaN : sample(t, from);
+      if (!Number.isNaN(v)) out.push(`${name}{worker="${slot}"} ${v}`);
+    }
+  }
+  return out;
+}
+
 /** The status page over every worker: their sessions (each marked with its worker) and the workers themselves. */
 async function uiStatus(primary: ClusterPrimary, locations: ApiLocation[]): Promise<UiStatus> {
   const got = await primary.uiStatuses();
@@ -126,13 +152,15 @@ async function uiStatus(primary: ClusterPrimary, locations: ApiLocation[]): Prom
 export function clusterApiApp(primary: ClusterPrimary, locations: ApiLocation[]): Hono {
   const app = new Hono({ strict: false });
   app.get("/metrics", async (c) => {
+    const texts = await primary.metricsTexts();
     const own = [
       "# HELP rtmp_kmp_workers Worker processes ready",
       "# TYPE rtmp_kmp_workers gauge",
       `rtmp_kmp_workers ${primary.workers.filter((w) => w.api).length}`,
+      ...perWorker(primary, texts),
       ...primary.metrics.render({ rtmp_kmp_worker_restarts_total: ["counter", "Worker processes replaced after they died"] }),
     ].join("\n");
-    return c.body(sumExpositions([own, ...await primary.metricsTexts()]), 200, { "Content-Type": "text/plain; version=0.0.4" });
+    return c.body(sumExpositions([own, ...texts.map((t) => t.value)]), 200, { "Content-Type": "text/plain; version=0.0.4" });
   });
   app.get("/healthz", async (c) => {
     if (primary.stopping) return c.json({ status: "stopping" }, 503);

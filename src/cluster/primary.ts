@@ -213,8 +213,8 @@ export class ClusterPrimary {
   }
 
   /** Every ready worker's Prometheus text. */
-  async metricsTexts(): Promise<string[]> {
-    return (await this.fromEach("/metrics", (r) => r.text())).map((x) => x.value);
+  async metricsTexts(): Promise<{ worker: WorkerEntry; value: string }[]> {
+    return await this.fromEach("/metrics", (r) => r.text());
   }
 
   /** A public API request about one session or track, answered by the worker that has it. */

@@ -91,6 +91,6 @@ export class ConnectGate {
     for (const b of out.connectRejected(transId, description, s.server.chunk_size)) s.send(b);
     // The reference leaves the socket open (idle timer); we stop reading now and close once the
     // rejection is written (shutdown waits for the write chain).
-    s.shutdown({ reason: "rtmp_disconnect", message: "connect rejected" });
+    s.shutdown({ reason: "rtmp_disconnect", message: `connect rejected: ${description}`, code: "RTMP_CONNECT_REJECTED", peer: true });
   }
 }

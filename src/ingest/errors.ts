@@ -19,6 +19,7 @@ export const SESSION_ERRORS = {
   RTMP_ERR_IDLE: "a publisher sent no audio or video for kmp_idle_timeout",
   RTMP_ERR_TRACK_FAILED: "a KMP track of the session failed (its own line names why); the connection is closed",
   RTMP_ERR_INTERNAL: "an unexpected error (a bug): the session ends, the others go on",
+  RTMP_CONNECT_REJECTED: "the controller rejected connect (logged at info: its message went to the client)",
   RTMP_CLIENT_CLOSED: "the client closed the connection (logged at info: a normal end)",
   RTMP_CLIENT_RESET: "the client reset the connection (logged at info: ffmpeg and others end this way)",
 } as const;

@@ -239,6 +239,7 @@ export class RtmpSession implements SessionContext {
     if (cause.code && !cause.peer) this.log.warn(`session closed: ${cause.code}: ${cause.message}`);
     else if (cause.code) this.log.info(`session closed: ${cause.code}: ${cause.message}`);
     else this.log.info(`session closed: ${cause.message}`);
+    this.host.metrics.inc("rtmp_kmp_sessions_closed_total", { code: cause.code ?? "none" });
     this.idle.cancel();
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;

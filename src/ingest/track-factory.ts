@@ -27,6 +27,7 @@ export function createTrack(s: SessionContext, stream: RtmpStream, media: MediaK
   const log = s.log.child({ stream: stream.id, track: key });
   if (kmpCodecId(media, tag) === null) {
     log.warn(`${media} track ${index}: codec '${codecName(tag)}' cannot be forwarded (KMP has no codec id for it); this track is not published, the others go on`);
+    s.host.metrics.inc("rtmp_kmp_unsupported_tracks_total", { media, codec: codecName(tag) });
     const st: StreamTrack = { media, index, converter, track: null, unsupported: codecName(tag), pending: [] };
     stream.tracks.set(key, st);
     return st;

@@ -70,6 +70,7 @@ export class KmpTrack implements InputOwner, UpstreamsOwner {
   private readonly control: TrackControl;
   private readonly onError: (reason: UnpublishReason) => void;
   private readonly onClosed?: () => void;
+  private readonly metrics: Metrics;
   private publishAbort: AbortController | null = null;
   private publishStarted = false;
   private detached = false;
@@ -84,6 +85,7 @@ export class KmpTrack implements InputOwner, UpstreamsOwner {
     this.logger = o.log.child({ kmp_out_id: this.id });
     this.onError = o.onError;
     this.onClosed = o.onClosed;
+    this.metrics = o.metrics;
     this.initialFrameId = BigInt(wallClock(o.clock, o.config.kmp_timescale));
     const video = o.mediaType === "video";
     this.log = new ByteLog({
@@ -347,6 +349,7 @@ export class KmpTrack implements InputOwner, UpstreamsOwner {
     if (unpublish) {
       const reason = this.reason ?? "rtmp_close";
       this.logger.info(`unpublish (${reason})`);
+      this.metrics.inc("rtmp_kmp_unpublishes_total", { media: this.mediaType, reason });
       this.control.unpublish(reason);
     }
     this.onClosed?.();

@@ -9,6 +9,8 @@ import type { HttpServer, Runtime } from "../runtime/types.ts";
  */
 export type ControllerMode = {
   connect?: "ok" | "reject" | "bad_status";
+  /** Rejects the connects whose flash version contains this text (the others as `connect` says). */
+  rejectFlashver?: string;
   /** Answer connect only after this long (a slow controller). */
   connectDelayMs?: number;
   publish?: "ok" | "error" | "no_upstreams";
@@ -89,7 +91,7 @@ export class Controller {
       case "connect":
         if (m.connectDelayMs) await new Promise((r) => setTimeout(r, m.connectDelayMs));
         if (m.connect === "bad_status") return new Response("error", { status: 500 });
-        if (m.connect === "reject") return ok({ code: "error", message: "rejected by test controller" });
+        if (m.connect === "reject" || (m.rejectFlashver && String((body.rtmp as { flashver?: string } | undefined)?.flashver ?? "").includes(m.rejectFlashver))) return ok({ code: "error", message: "rejected by test controller" });
         return ok({ code: "ok", message: "ok" });
       case "publish": {
         if (m.publish === "error") return ok({ code: "error", message: "publish refused" });

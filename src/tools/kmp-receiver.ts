@@ -127,6 +127,12 @@ export class KmpReceiver {
     return this;
   }
 
+  /** Closes every open connection and keeps listening (the senders reconnect: a receiver restart). */
+  dropConnections(): void {
+    for (const c of this.open) c.close();
+    this.open.clear();
+  }
+
   async close(): Promise<void> {
     this.listener?.close();
     this.listener = null;

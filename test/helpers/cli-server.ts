@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRuntime } from "../../src/runtime/detect.ts";
-import { Controller } from "../../src/tools/controller.ts";
+import { Controller, type ControllerMode } from "../../src/tools/controller.ts";
 import { KmpReceiver } from "../../src/tools/kmp-receiver.ts";
 import { serverCommand } from "./paths.ts";
 import { start } from "./proc.ts";
@@ -19,18 +19,18 @@ export async function freePort(): Promise<number> {
  * Our program as a child process (the CLI on this runtime) with a controller (connect, publish,
  * unpublish; no republish URL) and an acking KMP receiver in the test. `head`: main-context
  * directives (e.g. `worker_processes 2;`); `http`: the body of an `http { server { … } }` whose
- * listen address is `apiPort`.
+ * listen address is `apiPort`; `republish`: the controller's republish URL is configured too.
  */
-export async function cliServer(prefix: string, opts: { head?: string; http?: string } = {}) {
+export async function cliServer(prefix: string, opts: { head?: string; http?: string; mode?: ControllerMode; republish?: boolean } = {}) {
   const rt = await getRuntime();
   const receiver = await new KmpReceiver({ runtime: rt }).start();
-  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
+  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url, mode: opts.mode }).start();
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const [rtmp, apiPort] = [await freePort(), await freePort()];
   const c = controller.url;
   writeFileSync(join(dir, "nginx.conf"), `${opts.head ?? ""}
 rtmp { server { listen 127.0.0.1:${rtmp}; application live { live on;
-  kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; } } }
+  kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish;${opts.republish ? ` kmp_ctrl_republish_url ${c}/republish;` : ""} } } }
 ${opts.http ? `http { server { listen 127.0.0.1:${apiPort}; ${opts.http} } }` : ""}`);
   const cmd = serverCommand();
   const server = start(cmd[0], [...cmd.slice(1), "--config", join(dir, "nginx.conf")]);
