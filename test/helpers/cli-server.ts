@@ -19,9 +19,10 @@ export async function freePort(): Promise<number> {
  * Our program as a child process (the CLI on this runtime) with a controller (connect, publish,
  * unpublish; no republish URL) and an acking KMP receiver in the test. `head`: main-context
  * directives (e.g. `worker_processes 2;`); `http`: the body of an `http { server { … } }` whose
- * listen address is `apiPort`; `republish`: the controller's republish URL is configured too.
+ * listen address is `apiPort`; `republish`: the controller's republish URL is configured too;
+ * `cmd`: another program than this checkout's CLI (e.g. an installed package).
  */
-export async function cliServer(prefix: string, opts: { head?: string; http?: string; mode?: ControllerMode; republish?: boolean } = {}) {
+export async function cliServer(prefix: string, opts: { head?: string; http?: string; mode?: ControllerMode; republish?: boolean; cmd?: string[] } = {}) {
   const rt = await getRuntime();
   const receiver = await new KmpReceiver({ runtime: rt }).start();
   const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url, mode: opts.mode }).start();
@@ -32,10 +33,18 @@ export async function cliServer(prefix: string, opts: { head?: string; http?: st
 rtmp { server { listen 127.0.0.1:${rtmp}; application live { live on;
   kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish;${opts.republish ? ` kmp_ctrl_republish_url ${c}/republish;` : ""} } } }
 ${opts.http ? `http { server { listen 127.0.0.1:${apiPort}; ${opts.http} } }` : ""}`);
-  const cmd = serverCommand();
+  const cmd = opts.cmd ?? serverCommand();
   const server = start(cmd[0], [...cmd.slice(1), "--config", join(dir, "nginx.conf")]);
   return {
     rt, receiver, controller, dir, rtmp, apiPort, server,
+    /** Resolves once the program logged that it started (its listeners are open). */
+    async ready(timeoutMs = 20_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!/rtmp-kmp \S+ started on/.test(server.output())) {
+        if (Date.now() > deadline || server.child.exitCode !== null) throw new Error(`the server did not start:\n${server.output()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     /** Kills what is left and removes the folder. */
     async close(): Promise<void> {
       await server.stop("SIGKILL");

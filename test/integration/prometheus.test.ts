@@ -75,6 +75,7 @@ scrape_configs:
   try {
     await until("prometheus ready", async () => (await fetch(`http://127.0.0.1:${promPort}/-/ready`)).ok);
     for (const [name, s] of Object.entries(servers)) {
+      await s.ready();
       await until(`${name} serves /metrics`, async () => (await fetch(`http://127.0.0.1:${s.apiPort}/metrics`)).ok);
       const rtmp = `rtmp://127.0.0.1:${s.rtmp}/live`;
       publishers.push(start("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1",
