@@ -11,26 +11,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { until } from "../helpers/until.ts";
 import { cliServer, freePort } from "../helpers/cli-server.ts";
 import { FIXTURES, INPUTS, ROOT, SHARED, requireShared } from "../helpers/paths.ts";
 import { requireTool, run, start } from "../helpers/proc.ts";
 
 type Sample = { metric: Record<string, string>; value: [number, string] };
 
-async function until<T>(what: string, f: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms${last ? ` (${(last as Error).message})` : ""}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const dashboard = JSON.parse(readFileSync(join(ROOT, "deploy", "grafana", "rtmp-kmp.json"), "utf8")) as {
   panels: { title: string; targets: { expr: string }[] }[];
@@ -73,7 +60,7 @@ scrape_configs:
     return body.data.result;
   };
   try {
-    await until("prometheus ready", async () => (await fetch(`http://127.0.0.1:${promPort}/-/ready`)).ok);
+    await until("prometheus ready", async () => (await fetch(`http://127.0.0.1:${promPort}/-/ready`)).ok, 30_000);
     for (const [name, s] of Object.entries(servers)) {
       await s.ready();
       await until(`${name} serves /metrics`, async () => (await fetch(`http://127.0.0.1:${s.apiPort}/metrics`)).ok);
@@ -84,7 +71,7 @@ scrape_configs:
       // a receiver restart, once both upstreams are connected: both tracks republish and resume
       await until(`${name}: both upstreams connected`, () => s.receiver.connections.filter((c) => !c.closed).length === 2);
       s.receiver.dropConnections();
-      await until(`${name}: republish after the receiver restart (${s.controller.events().map((e) => e.event_type)})`, () => s.controller.events("republish").length >= 2);
+      await until(`${name}: republish after the receiver restart (${s.controller.events().map((e) => e.event_type)})`, () => s.controller.events("republish").length >= 2, 30_000);
       // a client the controller rejects
       const rej = await run("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-t", "1", "-i", join(INPUTS, "audio_aac.flv"),
         "-c", "copy", "-f", "flv", "-rtmp_flashver", "reject-me", `${rtmp}/rejected`], { timeoutMs: 20_000 });
@@ -100,7 +87,7 @@ scrape_configs:
     await until("the events are scraped", async () => {
       const got = await query(`rtmp_kmp_unsupported_tracks_total`);
       return got.length === 2 && (await query(`rtmp_kmp_unpublishes_total`)).length >= 2;
-    });
+    }, 30_000);
     await new Promise((r) => setTimeout(r, 4000)); // a few samples more for rate() and increase()
 
     // every dashboard query, on each server (per-worker panels only where there are workers)

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { INPUTS, RUNTIME, requireShared } from "../helpers/paths.ts";
 import { requireTool, start } from "../helpers/proc.ts";
+import { until } from "../helpers/until.ts";
 import { cliServer } from "../helpers/cli-server.ts";
 import { publishPreamble, RawClient } from "../helpers/raw-client.ts";
 
@@ -18,20 +19,6 @@ type Root = {
   workers: { worker: number; pid: number; ready: boolean; sessions: number[]; tracks: string[] }[];
 };
 
-async function until<T>(what: string, f: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms${last ? ` (${(last as Error).message})` : ""}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 test("worker_processes 2: one API over two processes, DELETE to the owner, a killed worker replaced with unpublish, SIGTERM drains all", { timeout: 150_000 }, async () => {
   requireShared();
