@@ -85,6 +85,17 @@ test("worker_processes 2: one API over two processes, DELETE to the owner, a kil
     assert.equal(sample("rtmp_kmp_sessions"), 24, "sessions summed over workers");
     assert.equal(sample("rtmp_kmp_tracks"), 8, "tracks summed over workers");
     assert.equal(sample("rtmp_kmp_workers"), 2);
+    assert.match(metrics, /^rtmp_kmp_worker_up\{worker="0"\} 1$/m);
+    assert.match(metrics, /^rtmp_kmp_worker_up\{worker="1"\} 1$/m);
+
+    // the status page's data over both workers: every session, each with its worker
+    type Ui = { server: { workers: { worker: number; ready: boolean; sessions: number }[] }; sessions: { connection: number; worker: number }[] };
+    const ui = await get<Ui>("/ui/status.json");
+    assert.deepEqual(ui.sessions.map((x) => x.connection), conns, "the status page lists every worker's sessions");
+    for (const w of root.workers) {
+      assert.deepEqual(ui.sessions.filter((x) => x.worker === w.worker).map((x) => x.connection).sort((a, b) => a - b), w.sessions);
+    }
+    assert.deepEqual(ui.server.workers.map((w) => [w.worker, w.ready, w.sessions]), root.workers.map((w) => [w.worker, true, w.sessions.length]));
 
     // DELETE reaches the worker that owns the session
     const ffSession = sessions.find((s) => s.streams.some((st) => st.name === "ff0"))!;
@@ -111,6 +122,9 @@ test("worker_processes 2: one API over two processes, DELETE to the owner, a kil
     assert.equal(replaced.workers.length, 2);
     assert.match(server.output(), new RegExp(`worker ${victim.worker} \\(pid ${victim.pid}\\) died`));
     assert.equal((await get<{ status: string }>("/healthz")).status, "ok");
+    const uiAfter = await get<Ui>("/ui/status.json"); // the page goes on across the restart
+    assert.equal(uiAfter.server.workers.length, 2);
+    assert.ok(uiAfter.server.workers.every((w) => w.ready));
 
     // SIGTERM: every worker drains (eost, unpublish for every track still up) and the primary exits 0
     const live = Object.keys(await get<Record<string, unknown>>("/kmp_out_api/tracks")).length;
