@@ -36,7 +36,7 @@ function byConstructor(path: string): Map<string, Row> {
 const args = process.argv.slice(2);
 const topAt = args.indexOf("--top");
 const top = topAt >= 0 ? Number(args[topAt + 1]) : 25;
-const files = args.filter((a, i) => !a.startsWith("--") && i !== topAt + 1);
+const files = args.filter((a, i) => !a.startsWith("--") && (topAt < 0 || i !== topAt + 1));
 const a = byConstructor(files[0]);
 const b = files[1] ? byConstructor(files[1]) : null;
 const total = (m: Map<string, Row>) => [...m.values()].reduce((x, r) => x + r.bytes, 0);

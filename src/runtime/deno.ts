@@ -39,7 +39,7 @@ function checkTls(files: TlsFiles): void {
   D.listenTls({ hostname: "127.0.0.1", port: 0, cert: files.cert, key: files.key }).close();
 }
 
-const MIN_READ = 4 * 1024;
+const MIN_READ = 1024;
 const MAX_READ = 64 * 1024;
 const addr = (a: { hostname: string; port: number }): NetAddr => ({ hostname: plainIp(a.hostname), port: a.port });
 
