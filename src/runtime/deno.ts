@@ -59,7 +59,7 @@ class DenoTcpConn implements Conn {
   private readDone = false;
   private writeDone = false;
   private resolveClosed!: () => void;
-  // The read buffer starts small (an idle client holds 4 KiB, not 64) and doubles while reads
+  // The read buffer starts small (an idle client holds 1 KiB, not 64) and doubles while reads
   // fill it. A read that uses little of it is copied out and the buffer reused, so a queued
   // chunk never pins much more memory than it is counted for.
   private buf: Uint8Array | null = null;
