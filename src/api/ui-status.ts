@@ -107,7 +107,7 @@ function trackOf(server: IngestServer, key: string, st: StreamTrack, nowMs: numb
   const entry: TrackEntry | undefined = st.track ? server.tracks.get(st.track.id) : undefined;
   if (!st.track || !entry) {
     return {
-      ...base, unsupported: st.unsupported ?? "", kmp_out_id: null, channel_id: "", track_id: "", state: st.track ? "closed" : "unsupported",
+      ...base, unsupported: st.track ? null : st.unsupported ?? "", kmp_out_id: null, channel_id: "", track_id: "", state: st.track ? "closed" : "unsupported",
       codec: st.unsupported ?? "", format: "", bitrate: 0, frame_rate: 0, frames: 0, key_frames: 0, mem_used: 0, mem_limit: 0, history: null, upstreams: [],
     };
   }
