@@ -12,8 +12,7 @@ export const ROOT = join(here, "..");
 export function serverCmd(rt: string): string[] {
   const bin = (n: string) => join(ROOT, "node_modules", ".bin", n);
   const cli = join(ROOT, "src", "cli.ts");
-  // Deno and Node with the young-generation setting they ship with (deno.json's start task, .npmrc)
-  return rt === "deno" ? [bin("deno"), "run", "-A", "--no-check", "--v8-flags=--max-semi-space-size=4", cli] : rt === "bun" ? [bin("bun"), "run", cli] : [process.execPath, ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), "--import", pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, cli];
+  return rt === "deno" ? [bin("deno"), "run", "-A", "--no-check", cli] : rt === "bun" ? [bin("bun"), "run", cli] : [process.execPath, ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean), "--import", pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, cli];
 }
 
 /** utime + stime of a process, seconds. */

@@ -11,15 +11,12 @@ type DenoProcNs = {
 };
 const D = (globalThis as unknown as { Deno: DenoProcNs }).Deno;
 
-/** Deno's young generation, kept small as the README's start command does for the primary. */
-export const DENO_V8_FLAGS = "--v8-flags=--max-semi-space-size=4";
-
 /**
  * A child `deno run -A --unstable-net <entry> <args>` (SO_REUSEPORT is behind --unstable-net);
  * an executable built by `deno compile --unstable-net` runs itself with the same arguments.
  */
 export function denoSpawnWorker(env: Record<string, string>): WorkerProcess {
-  const args = D.build.standalone ? [...D.args] : ["run", "-A", "--unstable-net", DENO_V8_FLAGS, D.mainModule, ...D.args];
+  const args = D.build.standalone ? [...D.args] : ["run", "-A", "--unstable-net", D.mainModule, ...D.args];
   const child = new D.Command(D.execPath(), { args, env, stdin: "null", stdout: "inherit", stderr: "inherit" }).spawn();
   const exited = child.status.then((s): ProcessExit => ({ code: s.signal ? null : s.code, signal: s.signal }));
   return workerProcess(child.pid, exited, (sig) => child.kill(sig));
