@@ -126,6 +126,13 @@ export const PAGE_SCRIPT = String.raw`"use strict";
     return b;
   }
 
+  // the session's own figure is a 10 s window (0 in its first 10 s): until then, its tracks' last second
+  function tracksBitrate(s) {
+    var n = 0;
+    s.streams.forEach(function (st) { st.tracks.forEach(function (t) { if (t.unsupported === null) n += current(t).bitrate; }); });
+    return n;
+  }
+
   function sessionCard(s, srv) {
     var card = el("section", "session");
     card.setAttribute("data-connection", String(s.connection));
@@ -135,7 +142,7 @@ export const PAGE_SCRIPT = String.raw`"use strict";
       el("span", "dim", s.remote_addr + (s.via ? " via " + s.via : "")),
       el("span", "dim", "connection " + s.connection + (s.worker !== null ? " · worker " + s.worker : "")),
       el("span", "dim", "since " + new Date(s.since).toLocaleTimeString()),
-      el("span", "session-bitrate", bits(s.bitrate)),
+      el("span", "session-bitrate", bits(s.bitrate || tracksBitrate(s))),
       el("span", "dim", bytes(s.bytes_in) + " in"));
     if (srv.drop) head.appendChild(dropButton(s, srv.drop));
     card.appendChild(head);
