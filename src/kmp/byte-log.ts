@@ -91,7 +91,7 @@ export class ByteLog {
       }
       const inBuf = pos - idx * this.usable;
       const n = Math.min(this.usable - inBuf, src.byteLength - off);
-      this.buffers[idx].set(src.subarray(off, off + n), inBuf);
+      this.buffers[idx].set(n === src.byteLength ? src : src.subarray(off, off + n), inBuf);
       off += n;
       this.written += n;
       if (inBuf + n === this.usable) {

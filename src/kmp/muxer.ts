@@ -38,8 +38,10 @@ export function batchBytes(writes: TrackWrite[]): number {
  * header allocation per batch and none per frame.
  */
 export function muxBatch(writes: TrackWrite[]): KmpPackets {
-  const headers = new Uint8Array(FRAME_HEADER_SIZE * writes.length);
-  const view = new DataView(headers.buffer);
+  // the buffer first: asking a typed array for its `.buffer` makes JavaScriptCore move its storage
+  const buf = new ArrayBuffer(FRAME_HEADER_SIZE * writes.length);
+  const headers = new Uint8Array(buf);
+  const view = new DataView(buf);
   const minf: (Uint8Array | null)[] = new Array(writes.length);
   let bytes = 0;
   for (let i = 0; i < writes.length; i++) {
