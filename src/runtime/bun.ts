@@ -22,9 +22,7 @@ type BunSocket = {
 };
 type SocketHandler = {
   open?(s: BunSocket): void;
-  /** `binaryType: "arraybuffer"`: each read is its own ArrayBuffer. */
-  binaryType: "arraybuffer";
-  data(s: BunSocket, d: ArrayBuffer): void;
+  data(s: BunSocket, d: Uint8Array): void;
   drain(s: BunSocket): void;
   end(s: BunSocket): void;
   close(s: BunSocket, err?: Error): void;
@@ -155,12 +153,8 @@ class BunTcpConn implements Conn {
   }
 }
 
-// Reads as ArrayBuffers: a Uint8Array over one is backed by it already, so the views the demuxer
-// takes of it (`subarray`) cost nothing; Bun's default Buffer made JavaScriptCore copy each read
-// into a new backing store at its first view (16 % of the server's time at 300 publishers).
 const handler: SocketHandler = {
-  binaryType: "arraybuffer",
-  data: (s, d) => s.data.onData(new Uint8Array(d)),
+  data: (s, d) => s.data.onData(d),
   drain: (s) => s.data.onDrain(),
   end: (s) => s.data.onEnd(),
   close: (s, err) => s.data.onClose(err),
