@@ -6,8 +6,9 @@ import type { IngestServer } from "../server/server.ts";
 import { renderJson } from "./json.ts";
 import { renderMetrics } from "./metrics.ts";
 import { uiStatus } from "./ui-status.ts";
+import { mountPrefix } from "./mount-prefix.ts";
 import { mountStatusPage } from "./ui-routes.ts";
-import { kmpOutRoot, kmpOutTracks, rtmpKmpRoot, sessionObject, trackObject, upstreamObject } from "./status.ts";
+import { apiSessions, kmpOutRoot, kmpOutTracks, rtmpKmpRoot, sessionObject, trackObject, upstreamObject } from "./status.ts";
 
 function json(c: Context, body: unknown, status: 200 | 201 = 200): Response {
   return c.body(renderJson(body), status, { "Content-Type": "application/json" });
@@ -34,7 +35,7 @@ export function rtmpKmpApi(server: IngestServer, write: boolean): Hono {
   const app = new Hono({ strict: false });
   app.get("/", (c) => (isList(c) ? json(c, ["multi", "sessions"]) : json(c, rtmpKmpRoot(server))));
   app.get("/sessions", (c) => {
-    const all = [...server.sessions].filter((s) => s.app).sort((a, b) => a.connection - b.connection);
+    const all = apiSessions(server);
     return isList(c) ? json(c, all.map((s) => s.connection)) : json(c, all.map((s) => sessionObject(server, s)));
   });
   app.delete("/sessions/:connection", (c) => {
@@ -117,9 +118,8 @@ export function apiApp(server: IngestServer, locations: ApiLocation[]): Hono {
       : c.json({ status: "stopping" }, 503));
   mountStatusPage(app, locations, () => uiStatus(server, locations));
   for (const loc of locations) {
-    const prefix = loc.prefix.replace(/\/+$/, "") || "/";
     const sub = loc.kind === "rtmp_kmp_api" ? rtmpKmpApi(server, loc.write) : kmpOutApi(server, loc.write);
-    app.route(prefix, sub);
+    app.route(mountPrefix(loc), sub);
   }
   app.notFound((c) => fail(c, 404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((err, c) => fail(c, 500, err.message));

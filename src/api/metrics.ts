@@ -1,4 +1,5 @@
 import type { IngestServer } from "../server/server.ts";
+import { ackLag } from "../kmp/track-stats.ts";
 import { wallClock } from "../time/clock.ts";
 
 const HELP: Record<string, [string, string]> = {
@@ -42,10 +43,11 @@ export function renderMetrics(server: IngestServer): string {
   }
   gauge("rtmp_kmp_kmp_frames_out_total", "KMP frames written to track logs", [[{}, frames]], "counter");
   gauge("rtmp_kmp_kmp_bytes_out_total", "KMP bytes written to track logs", [[{}, bytes]], "counter");
-  const mem = (f: (e: (typeof tracks)[number]) => number): [Record<string, string>, number][] =>
-    tracks.map((e) => [{ track: e.track.id, media: e.media, input_id: e.track.identity.inputId }, f(e)]);
-  const perTrack = (f: (e: (typeof tracks)[number]) => number): [Record<string, string>, number][] =>
-    tracks.map((e) => [{ track: e.track.id, media: e.media, input_id: e.track.identity.inputId, channel_id: e.track.channelId, track_id: e.track.trackId }, f(e)]);
+  type Entry = (typeof tracks)[number];
+  const trackLabels = (e: Entry) => ({ track: e.track.id, media: e.media, input_id: e.track.identity.inputId });
+  const mem = (f: (e: Entry) => number): [Record<string, string>, number][] => tracks.map((e) => [trackLabels(e), f(e)]);
+  const perTrack = (f: (e: Entry) => number): [Record<string, string>, number][] =>
+    tracks.map((e) => [{ ...trackLabels(e), channel_id: e.track.channelId, track_id: e.track.trackId }, f(e)]);
   gauge("rtmp_kmp_track_frames_total", "Frames written by a live track", perTrack((e) => e.track.frames.sentFrames), "counter");
   gauge("rtmp_kmp_track_kmp_bytes_total", "KMP bytes written by a live track", perTrack((e) => e.track.log.written), "counter");
   const streamRows: [Record<string, string>, number][] = [];
@@ -60,11 +62,13 @@ export function renderMetrics(server: IngestServer): string {
   const connected: [Record<string, string>, number][] = [];
   for (const e of tracks) {
     const st = e.track.stats();
-    const nowCreated = wallClock(server.clock, e.track.config.kmp_timescale);
+    const timescale = e.track.config.kmp_timescale;
+    const nowCreated = wallClock(server.clock, timescale);
     for (const u of st.upstreams) {
-      const l = { track: e.track.id, media: e.media, input_id: e.track.identity.inputId, upstream: u.id };
-      lagFrames.push([l, Math.max(0, st.sentFrames - u.ackedFrames)]);
-      lagSeconds.push([l, u.pendingCreated === null ? 0 : Math.max(0, (nowCreated - u.pendingCreated) / e.track.config.kmp_timescale)]);
+      const l = { ...trackLabels(e), upstream: u.id };
+      const lag = ackLag(st, u, nowCreated);
+      lagFrames.push([l, lag.frames]);
+      lagSeconds.push([l, lag.ticks / timescale]);
       connected.push([l, u.state === "connected" ? 1 : 0]);
     }
   }

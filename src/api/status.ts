@@ -1,6 +1,6 @@
 import { mediaInfoJson } from "../codec/media-info-json.ts";
 import type { RtmpSession } from "../ingest/session.ts";
-import type { RtmpStream } from "../ingest/stream.ts";
+import type { RtmpStream, StreamTrack } from "../ingest/stream.ts";
 import type { ServerConfig } from "../config/types.ts";
 import type { IngestServer, TrackEntry } from "../server/server.ts";
 import { VERSION } from "../version.ts";
@@ -64,12 +64,27 @@ export function trackObject(entry: TrackEntry, withId: boolean): Record<string, 
 }
 
 
+/** The sessions the APIs list (connected to an application), by connection id. */
+export function apiSessions(server: IngestServer): RtmpSession[] {
+  return [...server.sessions].filter((s) => s.app).sort((a, b) => a.connection - b.connection);
+}
+
+/** A session's published streams, by stream id. */
+export function liveStreams(s: RtmpSession): RtmpStream[] {
+  return [...s.streams.values()].filter((st) => st.live).sort((a, b) => a.id - b.id);
+}
+
+/** A track's key in a stream object: `video`, `audio`, or `video_1`… for multitrack tracks ≥ 1. */
+export function apiTrackKey(st: StreamTrack): string {
+  return st.index === 0 ? st.media : `${st.media}_${st.index}`;
+}
+
 export function streamObject(server: IngestServer, stream: RtmpStream): Record<string, unknown> {
   const now = Date.now();
   // `video` and `audio` (multitrack tracks ≥ 1: `video_1`, …); an unsupported track names its codec
   const tracks: Record<string, unknown> = {};
   for (const st of stream.orderedTracks()) {
-    const key = st.index === 0 ? st.media : `${st.media}_${st.index}`;
+    const key = apiTrackKey(st);
     if (!st.track) {
       tracks[key] = { unsupported: true, codec: st.unsupported };
       continue;
@@ -96,7 +111,7 @@ export function streamObject(server: IngestServer, stream: RtmpStream): Record<s
 }
 
 export function sessionObject(server: IngestServer, s: RtmpSession): Record<string, unknown> {
-  const streams = [...s.streams.values()].filter((st) => st.live).sort((a, b) => a.id - b.id);
+  const streams = liveStreams(s);
   return {
     flashver: s.client.flashver,
     swf_url: s.client.swfUrl,

@@ -3,6 +3,7 @@ import type { ApiLocation } from "../config/types.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_ICON } from "../ui/page-html.ts";
 import { PAGE_SCRIPT } from "../ui/page-script.ts";
 import { renderJson } from "./json.ts";
+import { mountPrefix } from "./mount-prefix.ts";
 
 /** The page loads nothing but its own script and style, and its script talks to this origin only. */
 const PAGE_HEADERS = {
@@ -27,7 +28,7 @@ export function mountStatusPage(app: Hono, locations: ApiLocation[], status: () 
   app.get("/ui/favicon.svg", (c) => c.body(PAGE_ICON, 200, { ...PAGE_HEADERS, "Content-Type": "image/svg+xml" }));
   app.get("/ui/status.json", async (c) =>
     c.body(renderJson(await status()), 200, { "Content-Type": "application/json", "Cache-Control": "no-store" }));
-  if (!locations.some((l) => (l.prefix.replace(/\/+$/, "") || "/") === "/")) {
+  if (!locations.some((l) => mountPrefix(l) === "/")) {
     app.get("/", (c) => c.redirect("/ui/", 302));
   }
 }

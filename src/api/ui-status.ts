@@ -4,7 +4,9 @@ import type { ApiLocation } from "../config/types.ts";
 import type { RtmpSession } from "../ingest/session.ts";
 import type { StreamTrack } from "../ingest/stream.ts";
 import type { MediaInfo } from "../media/types.ts";
-import type { IngestServer, TrackEntry } from "../server/server.ts";
+import { fmtAddr, type IngestServer, type TrackEntry } from "../server/server.ts";
+import { apiSessions, apiTrackKey, liveStreams } from "./status.ts";
+import { ackLag } from "../kmp/track-stats.ts";
 import { wallClock } from "../time/clock.ts";
 import { VERSION } from "../version.ts";
 
@@ -85,8 +87,6 @@ export type UiSession = {
   streams: UiStream[];
 };
 
-const fmtAddr = (a: { hostname: string; port: number }) => (a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`);
-
 /** Where a writable rtmp_kmp_api location takes `DELETE …/sessions/{connection}`, if any. */
 export function dropPrefix(locations: ApiLocation[]): string | null {
   const loc = locations.find((l) => l.kind === "rtmp_kmp_api" && l.write);
@@ -132,24 +132,26 @@ function trackOf(server: IngestServer, key: string, st: StreamTrack, nowMs: numb
     mem_used: s.memLimit - s.memLeft,
     mem_limit: s.memLimit,
     history: { start: h.start, window: h.window, bitrate: h.bitrate, frame_rate: h.frameRate },
-    upstreams: s.upstreams.map((u) => ({
-      id: u.id,
-      url: u.url,
-      state: u.state,
-      remote_addr: u.remoteAddr,
-      required: u.required,
-      sent_bytes: u.sentBytes,
-      acked_frames: u.ackedFrames,
-      ack_lag_frames: Math.max(0, s.sentFrames - u.ackedFrames),
-      ack_lag_ms: u.pendingCreated === null ? 0 : Math.max(0, Math.round(((nowCreated - u.pendingCreated) * 1000) / timescale)),
-      republishes: u.republishes,
-    })),
+    upstreams: s.upstreams.map((u) => {
+      const lag = ackLag(s, u, nowCreated);
+      return {
+        id: u.id,
+        url: u.url,
+        state: u.state,
+        remote_addr: u.remoteAddr,
+        required: u.required,
+        sent_bytes: u.sentBytes,
+        acked_frames: u.ackedFrames,
+        ack_lag_frames: lag.frames,
+        ack_lag_ms: Math.round((lag.ticks * 1000) / timescale),
+        republishes: u.republishes,
+      };
+    }),
   };
 }
 
 function sessionOf(server: IngestServer, s: RtmpSession, nowMs: number): UiSession {
-  const streams = [...s.streams.values()].filter((st) => st.live).sort((a, b) => a.id - b.id);
-  const peer = fmtAddr(s.conn.remoteAddr);
+  const peer = fmtAddr(s.conn.remoteAddr.hostname, s.conn.remoteAddr.port);
   return {
     connection: s.connection,
     worker: null,
@@ -161,13 +163,13 @@ function sessionOf(server: IngestServer, s: RtmpSession, nowMs: number): UiSessi
     since: s.acceptedMs,
     bytes_in: s.bytesIn.bytes,
     bitrate: s.bytesIn.bps(nowMs),
-    streams: streams.map((st) => ({
+    streams: liveStreams(s).map((st) => ({
       name: st.publish?.name ?? "",
       type: st.publish?.type ?? "",
       uptime: Math.floor((nowMs - st.createdMs) / 1000),
       bytes_in: st.bytesIn.bytes,
       bitrate: st.bytesIn.bps(nowMs),
-      tracks: st.orderedTracks().map((t) => trackOf(server, t.index === 0 ? t.media : `${t.media}_${t.index}`, t, nowMs)),
+      tracks: st.orderedTracks().map((t) => trackOf(server, apiTrackKey(t), t, nowMs)),
     })),
   };
 }
@@ -175,7 +177,6 @@ function sessionOf(server: IngestServer, s: RtmpSession, nowMs: number): UiSessi
 /** This process's status for the page. */
 export function uiStatus(server: IngestServer, locations: ApiLocation[]): UiStatus {
   const nowMs = server.clock.nowMs();
-  const sessions = [...server.sessions].filter((s) => s.app).sort((a, b) => a.connection - b.connection);
   return {
     server: {
       name: VERSION.built,
@@ -184,10 +185,13 @@ export function uiStatus(server: IngestServer, locations: ApiLocation[]): UiStat
       uptime: Math.floor((nowMs - server.startedMs) / 1000),
       now: nowMs,
       // the bound addresses (port 0 resolved), in the order the listen directives were opened
-      listeners: server.servers.flatMap((st) => st.config.listen).map((l, i) => ({ addr: fmtAddr(server.addresses[i] ?? l), tls: !!l.ssl, proxy: l.proxy_protocol })),
+      listeners: server.servers.flatMap((st) => st.config.listen).map((l, i) => {
+        const a = server.addresses[i] ?? l;
+        return { addr: fmtAddr(a.hostname, a.port), tls: !!l.ssl, proxy: l.proxy_protocol };
+      }),
       drop: dropPrefix(locations),
       workers: null,
     },
-    sessions: sessions.map((s) => sessionOf(server, s, nowMs)),
+    sessions: apiSessions(server).map((s) => sessionOf(server, s, nowMs)),
   };
 }

@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import { Raw, renderJson } from "../api/json.ts";
 import { type RtmpCounters, rtmpKmpTree, versionFields } from "../api/status.ts";
+import { mountPrefix } from "../api/mount-prefix.ts";
 import { mountStatusPage } from "../api/ui-routes.ts";
 import { VERSION } from "../version.ts";
 import { dropPrefix, type UiStatus } from "../api/ui-status.ts";
@@ -172,8 +173,7 @@ export function clusterApiApp(primary: ClusterPrimary, locations: ApiLocation[])
   });
   mountStatusPage(app, locations, () => uiStatus(primary, locations));
   for (const loc of locations) {
-    const prefix = loc.prefix.replace(/\/+$/, "") || "/";
-    app.route(prefix, loc.kind === "rtmp_kmp_api" ? rtmpKmpApi(primary, loc.write) : kmpOutApi(primary, loc.write));
+    app.route(mountPrefix(loc), loc.kind === "rtmp_kmp_api" ? rtmpKmpApi(primary, loc.write) : kmpOutApi(primary, loc.write));
   }
   app.notFound((c) => fail(c, 404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((err, c) => c.body(JSON.stringify({ code: 500, message: err.message }), 500, { "Content-Type": "application/json" }));

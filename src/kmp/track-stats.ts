@@ -42,3 +42,14 @@ export function trackStats(
     upstreams,
   };
 }
+
+/**
+ * How far an upstream's receiver is behind the track: frames written and not acknowledged, and
+ * the age (timescale units, at `nowCreated`) of the oldest of them (0 when all are acknowledged).
+ */
+export function ackLag(t: TrackStats, u: UpstreamStats, nowCreated: number): { frames: number; ticks: number } {
+  return {
+    frames: Math.max(0, t.sentFrames - u.ackedFrames),
+    ticks: u.pendingCreated === null ? 0 : Math.max(0, nowCreated - u.pendingCreated),
+  };
+}

@@ -88,15 +88,14 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
 
   private transform(): TransformStream<Uint8Array, MessageBatch> {
     if (this.stream) return this.stream;
-    const decode = this.decode;
-    const counts = this; // the counters of `input` (unused by a plain pipeThrough)
     this.stream = new TransformStream<Uint8Array, MessageBatch>(
       {
-        transform(chunk, c) {
-          if (counts.inStream > 0) counts.inStream--;
-          const out = decode(chunk);
+        // the counters serve `input` (a plain pipeThrough never reads them)
+        transform: (chunk, c) => {
+          if (this.inStream > 0) this.inStream--;
+          const out = this.decode(chunk);
           if (!out) return;
-          counts.outStream++;
+          this.outStream++;
           c.enqueue(out);
         },
       },
@@ -150,7 +149,7 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
           await w.close();
           await drained;
         }
-        if (!taker.free) await taker.whenFree();
+        await taker.whenFree();
         end();
       },
       abort: async (reason) => {
