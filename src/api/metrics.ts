@@ -9,6 +9,9 @@ const HELP: Record<string, [string, string]> = {
   rtmp_kmp_republishes_total: ["counter", "Republish requests sent"],
   rtmp_kmp_sessions_closed_total: ["counter", "RTMP sessions ended, by the code of their end (none: a plain close)"],
   rtmp_kmp_unpublishes_total: ["counter", "Tracks unpublished, by unpublish reason"],
+  rtmp_kmp_memory_releases_total: ["counter", "Memory-reducing collections run after the sessions fell to half of their peak"],
+  rtmp_kmp_memory_released_bytes_total: ["counter", "Resident memory those collections gave back"],
+  rtmp_kmp_memory_release_seconds: ["histogram", "Time each of those collections paused the process"],
   rtmp_kmp_unsupported_tracks_total: ["counter", "Published tracks not forwarded because KMP has no id for their codec"],
 };
 

@@ -281,6 +281,7 @@ export function bunRuntime(): Runtime {
     pid: () => proc.pid,
     ppid: () => proc.ppid,
     memoryUsage: () => proc.memoryUsage(),
+    releaseMemory: () => Promise.resolve(false),
     args: () => proc.argv.slice(2),
     env: (name) => proc.env[name],
     cpuCount: () => nav?.hardwareConcurrency ?? 1,

@@ -296,6 +296,7 @@ export function denoRuntime(): Runtime {
     pid: () => D.pid,
     ppid: () => D.ppid,
     memoryUsage: () => D.memoryUsage(),
+    releaseMemory: () => Promise.resolve(false),
     args: () => D.args,
     env: (name) => D.env.get(name),
     cpuCount: () => nav?.hardwareConcurrency ?? 1,

@@ -6,6 +6,7 @@ import * as http from "node:http";
 import { ConnQueue } from "./conn-queue.ts";
 import { HTTP_LIMITS } from "./http-limits.ts";
 import { keepWorkerOnDisconnect, nodeArgs, nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
+import { nodeReleaseMemory } from "./node-memory.ts";
 import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 
@@ -261,6 +262,7 @@ export function nodeRuntime(): Runtime {
     pid: () => proc.pid,
     ppid: () => proc.ppid,
     memoryUsage: () => proc.memoryUsage(),
+    releaseMemory: nodeReleaseMemory,
     args: () => nodeArgs(proc.argv),
     env: (name) => proc.env[name],
     cpuCount: nodeCpuCount,

@@ -13,6 +13,7 @@ import { IngestCounters } from "../stats/ingest-counters.ts";
 import { systemClock, type Clock } from "../time/clock.ts";
 import type { UnpublishRequest } from "../control/types.ts";
 import { IdSource } from "./ids.ts";
+import { MemoryRelief } from "./memory-relief.ts";
 
 /** A KMP track as the kmp-out API lists it. */
 export type TrackEntry = { track: KmpTrack; session: RtmpSession; stream: RtmpStream; media: MediaKind; streamTrack: StreamTrack };
@@ -70,6 +71,8 @@ export class IngestServer implements SessionHost {
   private readonly bySession = new Map<SessionContext, { session: RtmpSession; state: ServerState }>();
   private readonly onSessionEnd?: (session: RtmpSession) => void;
   private readonly running = new Set<Promise<void>>();
+  /** Gives memory back when the sessions fall (see memory-relief.ts). */
+  private readonly relief: MemoryRelief;
   httpServers: HttpServer[] = [];
 
   constructor(opts: IngestServerOptions) {
@@ -88,6 +91,7 @@ export class IngestServer implements SessionHost {
       sessions: new Map(config.applications.map((a) => [a, new Set<RtmpSession>()])),
       names: new Map(config.applications.map((a) => [a, new Map<string, RtmpSession>()])),
     }));
+    this.relief = new MemoryRelief({ runtime: this.runtime, clock: this.clock, log: this.log, metrics: this.metrics, letGoOfPool: () => this.bufferPool.clear() });
   }
 
   /** Binds every RTMP listen address; resolves once all are listening. */
@@ -119,6 +123,7 @@ export class IngestServer implements SessionHost {
         } catch { /* not all sockets support it */ }
         const session = new RtmpSession(this, conn, state.config, { proxyProtocol: proxy });
         this.sessions.add(session);
+        this.relief.sessions(this.sessions.size);
         this.bySession.set(session, { session, state });
         const p = session.run().catch((err) => this.log.error(`session ${session.connection} crashed: ${err}`));
         this.running.add(p);
@@ -167,6 +172,7 @@ export class IngestServer implements SessionHost {
    */
   async stop(graceMs = 15_000, progress: (line: string) => void = () => {}): Promise<void> {
     this.stopAccepting();
+    this.relief.stop();
     progress(`stopped accepting; ending ${this.sessions.size} session(s)`);
     for (const s of [...this.sessions]) s.shutdown({ reason: "rtmp_disconnect", message: "server shutting down" });
     const deadline = this.clock.nowMs() + graceMs;
@@ -228,6 +234,7 @@ export class IngestServer implements SessionHost {
     const r = this.bySession.get(s);
     if (!r) return;
     this.sessions.delete(r.session);
+    this.relief.sessions(this.sessions.size);
     this.bySession.delete(s);
     this.onSessionEnd?.(r.session);
   }
