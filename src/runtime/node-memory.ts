@@ -16,14 +16,21 @@ export function nodeReleaseMemory(): Promise<boolean> {
   } catch {
     return Promise.resolve(false);
   }
-  // the collection runs on this thread and answers before post() returns; the timer only guards that
+  // The collection runs as a task on this thread and answers from inside it, holding the agent's
+  // lock: ending the session from that callback would wait on that lock for ever, so it ends on
+  // the next turn of the event loop. The timer only guards an answer that would never come.
   return new Promise<boolean>((resolve) => {
+    let settled = false;
     const done = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      try {
-        session.disconnect();
-      } catch { /* already gone */ }
-      resolve(ok);
+      setTimeout(() => {
+        try {
+          session.disconnect();
+        } catch { /* already gone */ }
+        resolve(ok);
+      }, 0);
     };
     const timer = setTimeout(() => done(false), 10_000);
     session.post("HeapProfiler.collectGarbage", (err) => done(!err));
