@@ -1,8 +1,8 @@
 /**
  * Churn soak of one server process (see `soak.ts`): per cycle RSS, heap used, open descriptors,
  * sessions and tracks left, callbacks; at the end the verdict — exact accounting in every cycle,
- * nothing left, and the mean RSS of the last third of the cycles within 16 MB of the first third
- * (after cycle 1).
+ * nothing left, the mean RSS of the last third of the cycles within 16 MB of the first third
+ * (after cycle 1), and RSS after the last cycle's rest against RSS before the first publisher.
  *
  *   npx tsx bench/soak.bench.ts [node|deno|bun] [--cycles 40] [--n 100] [--cycle-s 20] [--fault-every 2]
  *   npx tsx bench/soak.bench.ts node --short     # 3 cycles × 10 publishers × 6 s (what CI runs)
@@ -47,5 +47,6 @@ const grew = res.lateMb - res.earlyMb;
 console.log(`soak[${server}]: ${bad.length ? "FAIL" : "PASS"} ${res.rows.length} cycles × ${o.n} publishers, ` +
   `${res.rows.filter((r) => r.fault).length} receiver kills; publish ${sum("publish")}, unpublish ${sum("unpublish")}, republish ${sum("republish")}; ` +
   `RSS early ${res.earlyMb.toFixed(1)} MB, late ${res.lateMb.toFixed(1)} MB (${grew >= 0 ? "+" : ""}${grew.toFixed(1)} MB${grew > 16 ? ", above the 16 MB bound" : ""}); ` +
+  `idle ${res.idleMb.toFixed(1)} MB, after the last cycle's rest ${res.restMb.toFixed(1)} MB (×${(res.restMb / res.idleMb).toFixed(2)} idle); ` +
   `fds ${res.rows[0]?.fds}→${res.rows.at(-1)?.fds}; logs ${res.logDir}` + (bad.length ? `\n  ${bad.slice(0, 20).join("\n  ")}` : ""));
 process.exit(bad.length ? 1 : 0);

@@ -33,6 +33,8 @@ export type SoakOptions = {
   hangEvery: number;
   /** Longest wait after a cycle for the server to report nothing left. */
   settleS: number;
+  /** Rest after each cycle before the second RSS sample (s; default 4). */
+  restS?: number;
   /** Each cycle's row as it is measured. */
   onCycle?: (row: SoakRow) => void;
 };
@@ -40,7 +42,10 @@ export type SoakOptions = {
 export type SoakRow = {
   cycle: number;
   fault: boolean;
+  /** Resident set once the API lists nothing. */
   rssMb: number;
+  /** Resident set after a further rest of `restS` (what the server gives back once they are gone). */
+  rssRestMb: number;
   heapUsedMb: number;
   /** JS heap reserved by the runtime (used + free). */
   heapTotalMb: number;
@@ -58,7 +63,16 @@ export type SoakRow = {
   alive: boolean;
 };
 
-export type SoakResult = { rows: SoakRow[]; earlyMb: number; lateMb: number; logDir: string };
+export type SoakResult = {
+  rows: SoakRow[];
+  /** Mean RSS of the first and the last third of the cycles (after cycle 1), sampled once empty. */
+  earlyMb: number;
+  lateMb: number;
+  /** RSS before the first publisher, and after the last cycle's rest. */
+  idleMb: number;
+  restMb: number;
+  logDir: string;
+};
 
 const SCALE = join(ROOT, "..", "shared", "tools", "scale");
 
@@ -152,9 +166,13 @@ http { server { listen 127.0.0.1:${api}; location /rtmp_kmp_api/ { rtmp_kmp_api;
     spawn(bin.kmpsink, [String(sink), "--ack-every", "10", "--stats-every", "5"], { stdio: ["ignore", log(`sink${c}.json`), log(`sink${c}.log`)], detached: true });
   let sinkProc = startSink(0);
   const rows: SoakRow[] = [];
+  const rssMb = () => Math.round(rssKb(server.pid!) / 102.4) / 10;
+  let idleMb = NaN;
   try {
     await waitForPort(rt, rtmp);
     await waitForPort(rt, api);
+    await sleep(1000);
+    idleMb = rssMb();
     for (let c = 1; c <= o.cycles; c++) {
       const first = ctl.requests.length;
       const flood = spawn(bin.rtmpflood, [input, "127.0.0.1", String(rtmp), "live", String(o.n), "--ramp", "2", "--duration", String(o.cycleS), "--name-prefix", `c${c}s`],
@@ -192,11 +210,15 @@ http { server { listen 127.0.0.1:${api}; location /rtmp_kmp_api/ { rtmp_kmp_api;
         if (e.publish === 0) accountingErrors.push(`${id}: unpublish without publish`);
         else if (e.unpublish !== 1) accountingErrors.push(`${id}: ${e.unpublish} unpublish for ${e.publish} publish requests`);
       }
-      const alive = server.exitCode === null && server.signalCode === null;
+      let alive = server.exitCode === null && server.signalCode === null;
+      const rss = alive ? rssMb() : NaN;
+      await sleep((o.restS ?? 4) * 1000);
+      alive &&= server.exitCode === null && server.signalCode === null;
       const row: SoakRow = {
         cycle: c,
         fault,
-        rssMb: Math.round(rssKb(server.pid!) / 102.4) / 10,
+        rssMb: rss,
+        rssRestMb: alive ? rssMb() : NaN,
         heapUsedMb: Math.round((m.rtmp_kmp_heap_used_bytes ?? NaN) / 104857.6) / 10,
         heapTotalMb: Math.round((m.rtmp_kmp_heap_total_bytes ?? NaN) / 104857.6) / 10,
         cpuS: alive ? cpuSeconds(server.pid!) : NaN,
@@ -221,5 +243,5 @@ http { server { listen 127.0.0.1:${api}; location /rtmp_kmp_api/ { rtmp_kmp_api;
   }
   const third = Math.max(1, Math.floor(rows.length / 3));
   const mean = (rs: SoakRow[]) => rs.reduce((a, r) => a + r.rssMb, 0) / Math.max(1, rs.length);
-  return { rows, earlyMb: mean(rows.slice(1, 1 + third)), lateMb: mean(rows.slice(-third)), logDir: dir };
+  return { rows, earlyMb: mean(rows.slice(1, 1 + third)), lateMb: mean(rows.slice(-third)), idleMb, restMb: rows.at(-1)?.rssRestMb ?? NaN, logDir: dir };
 }
