@@ -1,4 +1,5 @@
 import type { ResumeFrom } from "../config/types.ts";
+import { fmtAddr } from "../net/addr.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
@@ -50,8 +51,6 @@ export type UpstreamStats = {
   /** `created` of the first frame the receiver has not acknowledged (null: all acknowledged). */
   pendingCreated: number | null;
 };
-
-const fmtAddr = (a: { hostname: string; port: number }) => (a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`);
 
 /**
  * One KMP receiver connection of a track (spec §5.4-5.8): writes cnct + connect data + the last
@@ -121,8 +120,8 @@ export class KmpUpstream {
     const conn = this.state === "connected" ? this.conn : null;
     return {
       id: this.id,
-      remoteAddr: conn ? fmtAddr(conn.remoteAddr) : "",
-      localAddr: conn ? fmtAddr(conn.localAddr) : "",
+      remoteAddr: conn ? fmtAddr(conn.remoteAddr.hostname, conn.remoteAddr.port) : "",
+      localAddr: conn ? fmtAddr(conn.localAddr.hostname, conn.localAddr.port) : "",
       connection: conn ? this.connection : 0,
       required: this.required,
       resumeFrom: this.resumeFrom,

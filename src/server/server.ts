@@ -14,6 +14,7 @@ import { systemClock, type Clock } from "../time/clock.ts";
 import type { UnpublishRequest } from "../control/types.ts";
 import { IdSource } from "./ids.ts";
 import { MemoryRelief } from "./memory-relief.ts";
+import { fmtAddr } from "../net/addr.ts";
 
 /** A KMP track as the kmp-out API lists it. */
 export type TrackEntry = { track: KmpTrack; session: RtmpSession; stream: RtmpStream; media: MediaKind; streamTrack: StreamTrack };
@@ -254,8 +255,4 @@ export class IngestServer implements SessionHost {
 function readCertificate(c: ServerConfig): { cert: string; key: string } {
   if (!c.ssl_certificate || !c.ssl_certificate_key) throw new Error("no ssl_certificate / ssl_certificate_key");
   return { cert: readFileSync(c.ssl_certificate, "utf8"), key: readFileSync(c.ssl_certificate_key, "utf8") };
-}
-
-export function fmtAddr(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
