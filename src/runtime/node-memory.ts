@@ -5,7 +5,7 @@ import { Session } from "node:inspector";
  * it grew for a peak, a pool of freed pages for the young generation) until a collection that
  * "reduces memory", which it starts by itself only when the process allocates almost nothing —
  * never on a busy ingest server. The in-process inspector's `HeapProfiler.collectGarbage` is such a
- * collection (V8's low-memory notification); no port is opened and the session ends at once.
+ * collection (V8's low-memory notification); no port is opened and the session ends right after.
  * Resolves false where Node was built without the inspector.
  */
 export function nodeReleaseMemory(): Promise<boolean> {

@@ -104,8 +104,9 @@ export interface Runtime {
   /**
    * Runs the runtime's memory-reducing collection: every unreachable object freed, the heap
    * compacted and the pages it no longer needs given back to the system. Resolves false where the
-   * runtime offers no such call (Deno without `--expose-gc`; Bun, whose `Bun.gc(true)` frees
-   * objects but gives back almost no pages) — there the heap's own sizing decides.
+   * runtime offers no such call (Deno, whose `node:inspector` session never answers it and whose
+   * `gc()` does not shrink; Bun, whose `Bun.gc(true)` frees objects but gives back almost no
+   * pages) — there the heap's own sizing decides.
    */
   releaseMemory(): Promise<boolean>;
   /** Logical CPUs this process may use (`worker_processes auto`). */
