@@ -9,6 +9,9 @@ export type ConvertResult =
   | { kind: "empty" }
   | { kind: "frame"; mediaInfo: MediaInfo | null; frame: KmpFrame };
 
+const EMPTY: ConvertResult = Object.freeze({ kind: "empty" });
+const SEQUENCE_HEADER: ConvertResult = Object.freeze({ kind: "sequence-header" });
+
 /** KMP codec ids of Enhanced RTMP FourCCs (KMP has none for AV1, VP9, FLAC). */
 const VIDEO_FOURCC: Record<string, number> = { hvc1: 8, hev1: 8, avc1: 7 };
 const AUDIO_FOURCC: Record<string, number> = { Opus: 1018, "ac-3": 1016, "ec-3": 1017, mp4a: 1010, ".mp3": 1002 };
@@ -81,15 +84,15 @@ export class TrackConverter {
   /** One parsed tag of this converter's track. */
   convertTag(tag: MediaTag, rtmpTimestamp: number, createdNow: () => number): ConvertResult {
     const video = this.mediaType === "video";
-    if (tag.kind === "skip") return { kind: "empty" };
+    if (tag.kind === "skip") return EMPTY;
     const codecId = kmpCodecId(this.mediaType, tag);
     if (codecId === null) throw new FlvError("FLV_ERR_UNSUPPORTED_CODEC", `${this.mediaType} codec '${codecName(tag)}' has no KMP codec id`);
     if (tag.kind === "sequence-header") {
       this.extraData = tag.data.slice();
       this.needMediaInfo = true;
-      return { kind: "sequence-header" };
+      return SEQUENCE_HEADER;
     }
-    if (tag.data.byteLength === 0) return { kind: "empty" };
+    if (tag.data.byteLength === 0) return EMPTY;
 
     let mediaInfo: MediaInfo | null = null;
     if (this.needMediaInfo) {

@@ -11,12 +11,12 @@ import { trackKey, type MediaKind } from "./stream.ts";
  * (each multitrack track its own), and on a publishing stream each tag converted into its
  * track's frames of this batch (handed to the track once per socket read). Bad tags of a publishing stream end the session (`rtmp_bad_data` for
  * the track); the codec layer ignores what it cannot read otherwise. `createdNow`: the `created`
- * time of this batch's frames.
+ * time of this batch's frames, `nowMs` the clock of the batch.
  */
-export function onMedia(s: SessionContext, msg: RtmpMessage, createdNow: () => number): void {
+export function onMedia(s: SessionContext, msg: RtmpMessage, createdNow: () => number, nowMs: () => number): void {
   const stream = s.streams.get(msg.msid);
   if (!stream) throw new SessionError("RTMP_ERR_NO_STREAM", `media on message stream ${msg.msid} that was not created`);
-  const now = s.host.clock.nowMs();
+  const now = nowMs();
   const n = msg.payload.byteLength;
   const video = msg.type === MSG.VIDEO;
   const media: MediaKind = video ? "video" : "audio";
@@ -41,7 +41,7 @@ export function onMedia(s: SessionContext, msg: RtmpMessage, createdNow: () => n
     if (!track || track.state === "inactive" || track.state === "closed") continue;
     try {
       const r = st.converter.convertTag(tag, msg.timestamp, createdNow);
-      if (r.kind === "frame") s.frames.add(st, { mediaInfo: r.mediaInfo, frame: r.frame });
+      if (r.kind === "frame") s.frames.add(st, r); // the result is the track's write (no second object)
     } catch (err) {
       track.setReason("rtmp_bad_data");
       s.mediaFailed();

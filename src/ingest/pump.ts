@@ -23,8 +23,11 @@ export interface PumpSession {
   /** KMP timescale of `created` (the application's, once connected). */
   readonly timescale: number;
   countIn(n: number): void;
-  /** One message, in order; `createdNow` is the `created` time of this batch's frames. */
-  dispatch(msg: RtmpMessage, createdNow: () => number): void;
+  /**
+   * One message, in order; `createdNow` is the `created` time of this batch's frames, `nowMs`
+   * the session clock read once for the batch.
+   */
+  dispatch(msg: RtmpMessage, createdNow: () => number, nowMs: () => number): void;
 }
 
 /**
@@ -49,6 +52,12 @@ export class Pump implements BatchTaker {
   private readonly createdNow = (): number => {
     if (this.createdAt < 0) this.createdAt = wallClock(this.s.clock, this.s.timescale);
     return this.createdAt;
+  };
+  /** The clock (ms) of one batch: read once per socket read too. */
+  private batchMs = -1;
+  private readonly nowMs = (): number => {
+    if (this.batchMs < 0) this.batchMs = this.s.clock.nowMs();
+    return this.batchMs;
   };
   private readonly ended: Promise<void>;
   /** A batch taken at once that waits for the connect gate or for room. */
@@ -116,14 +125,14 @@ export class Pump implements BatchTaker {
    */
   private process(batch: MessageBatch, from: number): Promise<void> | undefined {
     const s = this.s;
-    if (from === 0) this.createdAt = -1;
+    if (from === 0) this.createdAt = this.batchMs = -1;
     const msgs = batch.messages;
     try {
       for (let i = from; i < msgs.length; i++) {
         const gate = s.gate.closed;
         if (gate) return gate.then(() => this.process(batch, i));
         if (!s.open) return undefined;
-        s.dispatch(msgs[i], this.createdNow);
+        s.dispatch(msgs[i], this.createdNow, this.nowMs);
       }
     } finally {
       s.frames.flush();

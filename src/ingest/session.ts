@@ -173,14 +173,14 @@ export class RtmpSession implements SessionContext {
   }
 
   /** One message of the chunk stream: before `connect` was accepted only `connect` may come. */
-  dispatch(msg: RtmpMessage, createdNow: () => number): void {
+  dispatch(msg: RtmpMessage, createdNow: () => number, nowMs: () => number): void {
     if (!this.connected && msg.type >= MSG.AUDIO && !isConnectCommand(msg)) {
       throw new SessionError("RTMP_ERR_NOT_CONNECTED", `message type ${msg.type} before connect was accepted`);
     }
     switch (msg.type) {
       case MSG.AUDIO:
       case MSG.VIDEO:
-        onMedia(this, msg, createdNow);
+        onMedia(this, msg, createdNow, nowMs);
         return;
       case MSG.AMF0_DATA:
       case MSG.AMF3_DATA:

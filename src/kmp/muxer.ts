@@ -10,7 +10,9 @@ export type TrackWrite = { mediaInfo: MediaInfo | null; frame: KmpFrame };
  */
 export type KmpPackets = {
   writes: TrackWrite[];
+  /** Per write its `minf` packet or null; empty when no write has one. */
   minf: (Uint8Array | null)[];
+  /** The `fram` headers, FRAME_HEADER_SIZE bytes per write (maybe more bytes after them). */
   headers: Uint8Array;
   /** Packet bytes in the batch (headers + data + media infos), for the queue sizes. */
   bytes: number;
@@ -33,23 +35,53 @@ export function batchBytes(writes: TrackWrite[]): number {
   return n;
 }
 
+/** A header buffer reused from batch to batch (a muxer's direct path: the sink copies the headers at once). */
+export class HeaderScratch {
+  headers = new Uint8Array(0);
+  view = new DataView(this.headers.buffer);
+
+  /** Room for `n` frame headers (grows, never shrinks). */
+  fit(n: number): void {
+    const size = FRAME_HEADER_SIZE * n;
+    if (this.headers.byteLength >= size) return;
+    // the buffer first: asking a typed array for its `.buffer` makes JavaScriptCore move its storage
+    const buf = new ArrayBuffer(Math.max(size, 2 * this.headers.byteLength, 16 * FRAME_HEADER_SIZE));
+    this.headers = new Uint8Array(buf);
+    this.view = new DataView(buf);
+  }
+}
+
+const NO_MINF: (Uint8Array | null)[] = [];
+
 /**
  * The muxer's transform (kmp.md §4-5): the frames of a batch in, their KMP packets out, with one
- * header allocation per batch and none per frame.
+ * header allocation per batch (none with a `scratch`, whose headers the caller consumes before
+ * the next batch) and none per frame. `minf` is empty when no write carries a media info.
  */
-export function muxBatch(writes: TrackWrite[]): KmpPackets {
-  // the buffer first: asking a typed array for its `.buffer` makes JavaScriptCore move its storage
-  const buf = new ArrayBuffer(FRAME_HEADER_SIZE * writes.length);
-  const headers = new Uint8Array(buf);
-  const view = new DataView(buf);
-  const minf: (Uint8Array | null)[] = new Array(writes.length);
+export function muxBatch(writes: TrackWrite[], scratch?: HeaderScratch): KmpPackets {
+  let headers: Uint8Array;
+  let view: DataView;
+  if (scratch) {
+    scratch.fit(writes.length);
+    headers = scratch.headers;
+    view = scratch.view;
+  } else {
+    const buf = new ArrayBuffer(FRAME_HEADER_SIZE * writes.length);
+    headers = new Uint8Array(buf);
+    view = new DataView(buf);
+  }
+  let minf = NO_MINF;
   let bytes = 0;
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i];
-    const mi = w.mediaInfo ? encodeMediaInfo(w.mediaInfo) : null;
-    minf[i] = mi;
+    if (w.mediaInfo) {
+      if (minf === NO_MINF) minf = new Array<Uint8Array | null>(writes.length).fill(null);
+      const mi = encodeMediaInfo(w.mediaInfo);
+      minf[i] = mi;
+      bytes += mi.byteLength;
+    }
     writeFrameHeader(view, i * FRAME_HEADER_SIZE, w.frame);
-    bytes += FRAME_HEADER_SIZE + w.frame.data.byteLength + (mi ? mi.byteLength : 0);
+    bytes += FRAME_HEADER_SIZE + w.frame.data.byteLength;
   }
   return { writes, minf, headers, bytes };
 }
@@ -74,6 +106,7 @@ export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
   private queued = 0;
   private readonly queueBytes: number;
   private closing = false;
+  private readonly scratch = new HeaderScratch();
 
   constructor(sink: PacketSink, o: { sinkBytes: number; queueBytes?: number }) {
     super(
@@ -109,7 +142,7 @@ export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
     if (this.queued === 0 && !this.closing && this.sink.hasRoom) {
       let next = writes.length;
       try {
-        next = this.sink.append(muxBatch(writes), 0);
+        next = this.sink.append(muxBatch(writes, this.scratch), 0);
       } catch { /* the sink failed (its owner ends the session); the batch goes nowhere */ }
       if (next === writes.length) return;
       writes = writes.slice(next); // full mid-batch: the rest queues, and everything after it

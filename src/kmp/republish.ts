@@ -38,6 +38,8 @@ type Entry = {
  */
 export class RepublishPolicy {
   private readonly entries = new Map<KmpUpstream, Entry>();
+  /** Entries with `deferred` set (every write asks: none is the common case, and costs no lookup). */
+  private deferredCount = 0;
   private readonly host: RepublishHost;
   private readonly config: TrackConfig;
   private readonly control: TrackControl;
@@ -81,18 +83,29 @@ export class RepublishPolicy {
   }
 
   deferred(u: KmpUpstream): boolean {
-    return this.entries.get(u)?.deferred ?? false;
+    return this.deferredCount > 0 && (this.entries.get(u)?.deferred ?? false);
+  }
+
+  /** Some upstream waits for new data to republish. */
+  get anyDeferred(): boolean {
+    return this.deferredCount > 0;
   }
 
   /** Nothing to resend: republish when new data (a frame or eost) arrives. */
   defer(u: KmpUpstream): void {
-    this.entry(u).deferred = true;
+    this.setDeferred(this.entry(u), true);
+  }
+
+  private setDeferred(e: Entry, on: boolean): void {
+    if (e.deferred === on) return;
+    e.deferred = on;
+    this.deferredCount += on ? 1 : -1;
   }
 
   /** Asks now if the interval since the last request has passed, else once it has. */
   schedule(u: KmpUpstream): void {
     const e = this.entry(u);
-    e.deferred = false;
+    this.setDeferred(e, false);
     if (e.timer || e.inFlight) return;
     const since = this.clock.nowMs() - e.lastMs;
     if (since >= this.config.kmp_republish_interval) {
@@ -108,7 +121,7 @@ export class RepublishPolicy {
   }
 
   private send(u: KmpUpstream, e: Entry): void {
-    e.deferred = false;
+    this.setDeferred(e, false);
     e.lastMs = this.clock.nowMs();
     this.metrics.inc("rtmp_kmp_republishes_total", { media: this.media });
     const abort = new AbortController();
@@ -132,6 +145,7 @@ export class RepublishPolicy {
   forget(u: KmpUpstream): void {
     const e = this.entries.get(u);
     if (!e) return;
+    this.setDeferred(e, false);
     if (e.timer) clearTimeout(e.timer);
     e.inFlight?.abort();
     this.entries.delete(u);

@@ -15,8 +15,10 @@ export interface InputOwner {
   readonly accepting: boolean;
   /** More than the low watermark is held for the publisher (backpressure). */
   readonly congested: boolean;
-  /** Before a packet of `size` bytes is written: the watermark procedure makes room. */
-  beforeWrite(size: number): void;
+  /** Bytes that may be written before `congested` holds (≤ 0: it holds); see `lowWatermarkRoom`. */
+  room(): number;
+  /** Before a packet of `size` bytes is written: the watermark procedure makes room (true: it acted). */
+  beforeWrite(size: number): boolean;
   /** After a packet: upstreams follow the log (`filled`: a buffer became visible to them). */
   written(filled: boolean): void;
   /** The flush timer made a partly filled buffer visible. */
@@ -50,6 +52,8 @@ export class TrackInput implements PacketSink {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private roomWaiters: (() => void)[] = [];
   private started = false;
+  /** The watermark procedure acted during a write: `append` asks for the room again. */
+  private relieved = false;
 
   constructor(o: { owner: InputOwner; log: ByteLog; config: TrackConfig; clock: Clock; logger: Logger; mediaType: "video" | "audio" }) {
     this.owner = o.owner;
@@ -71,15 +75,29 @@ export class TrackInput implements PacketSink {
     return !this.owner.congested;
   }
 
-  /** Appends writes from `from` on until the track is congested; returns where it stopped. */
+  /**
+   * Appends writes from `from` on until the track is congested; returns where it stopped. The
+   * room is asked once and counted down by the bytes written (asked again when it runs out or
+   * the watermark procedure acted); the clock is read once.
+   */
   append(p: KmpPackets, from: number): number {
-    for (let i = from; i < p.writes.length; i++) {
-      if (this.owner.congested) return i;
-      const w = p.writes[i];
+    const owner = this.owner;
+    const writes = p.writes;
+    const nowMs = this.clock.nowMs();
+    let room = owner.room();
+    for (let i = from; i < writes.length; i++) {
+      if (room <= 0 || this.relieved) {
+        this.relieved = false;
+        room = owner.room();
+        if (room <= 0) return i;
+      }
+      const w = writes[i];
+      const before = this.log.written;
       if (w.mediaInfo) this.writeMediaInfo(w.mediaInfo, p.minf[i]!);
-      this.writeFrame(w.frame, p.headers.subarray(i * FRAME_HEADER_SIZE, (i + 1) * FRAME_HEADER_SIZE));
+      this.writeFrame(w.frame, p.headers.subarray(i * FRAME_HEADER_SIZE, (i + 1) * FRAME_HEADER_SIZE), nowMs);
+      room -= this.log.written - before;
     }
-    return p.writes.length;
+    return writes.length;
   }
 
   whenRoom(): Promise<void> {
@@ -108,11 +126,11 @@ export class TrackInput implements PacketSink {
     this.writePacket(PACKET_MEDIA_INFO, bytes, null);
   }
 
-  private writeFrame(f: KmpFrame, header: Uint8Array): void {
+  private writeFrame(f: KmpFrame, header: Uint8Array, nowMs: number): void {
     if (!this.owner.accepting) return;
     this.writePacket(PACKET_FRAME, header, f.data);
     this.lastFrameEnd = this.log.written;
-    this.frames.add(f, this.clock.nowMs());
+    this.frames.add(f, nowMs);
     const lf = this.config.kmp_log_frames;
     if (lf === "all" || (lf === "key" && f.key && this.mediaType === "video")) {
       const md5 = createHash("md5").update(f.data).digest("hex");
@@ -125,7 +143,7 @@ export class TrackInput implements PacketSink {
   }
 
   private writePacket(kind: number, head: Uint8Array, body: Uint8Array | null): void {
-    this.owner.beforeWrite(head.byteLength + (body ? body.byteLength : 0));
+    if (this.owner.beforeWrite(head.byteLength + (body ? body.byteLength : 0))) this.relieved = true;
     let filled: boolean;
     try {
       filled = this.log.writePacket(kind, head, body);

@@ -145,7 +145,7 @@ export class TrackUpstreams implements UpstreamHost, RepublishHost, MemoryOwner 
 
   /** After a write: deferred republishes wake on new data (spec §5.7); a filled buffer goes out. */
   written(filled: boolean): void {
-    for (const u of this.set.snapshot()) if (this.policy.deferred(u)) this.resumeDeferred(u);
+    if (this.policy.anyDeferred) for (const u of this.set.snapshot()) if (this.policy.deferred(u)) this.resumeDeferred(u);
     if (filled) this.sendAll();
   }
 

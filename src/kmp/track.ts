@@ -12,7 +12,7 @@ import { TrackInput, type InputOwner } from "./track-input.ts";
 import { TrackUpstreams, type AddUpstreamRequest, type UpstreamsOwner } from "./track-upstreams.ts";
 import { upstreamSpecs } from "./publish-answer.ts";
 import { trackStats, type TrackStats } from "./track-stats.ts";
-import { overLowWatermark, relieveMemory } from "./watermarks.ts";
+import { lowWatermarkRoom, overLowWatermark, relieveMemory } from "./watermarks.ts";
 
 export type TrackState = "initial" | "wait_publish_response" | "active" | "inactive" | "closed";
 
@@ -172,8 +172,16 @@ export class KmpTrack implements InputOwner, UpstreamsOwner {
     return overLowWatermark(this.log, this.out.set, this.config);
   }
 
-  beforeWrite(size: number): void {
-    relieveMemory(this.out, size);
+  room(): number {
+    // the first frame starts the publish (the state changes inside a write): asked again after it
+    if (this.state === "initial") return 1;
+    if (this.state !== "active" && this.state !== "wait_publish_response") return Infinity;
+    if (this.errored || this.detached) return Infinity;
+    return lowWatermarkRoom(this.log, this.out.set, this.config);
+  }
+
+  beforeWrite(size: number): boolean {
+    return relieveMemory(this.out, size);
   }
 
   written(filled: boolean): void {

@@ -31,12 +31,12 @@ export interface MemoryOwner {
  * that sent nothing more, disconnect it so it resumes from newer data, or (where republish is
  * not possible) drop it if it is not required.
  */
-export function relieveMemory(o: MemoryOwner, nextSize: number): void {
+export function relieveMemory(o: MemoryOwner, nextSize: number): boolean {
   const { log, config } = o;
   const limit = log.memLimit;
   const highLeft = ((100 - config.kmp_mem_high_watermark) * limit) / 100;
   const lowLeft = ((100 - config.kmp_mem_low_watermark) * limit) / 100;
-  if (log.memLeft - nextSize >= highLeft) return;
+  if (log.memLeft - nextSize >= highLeft) return false;
   while (log.memLeft < lowLeft + nextSize) {
     const u = o.set.slowest();
     if (!u) break;
@@ -61,6 +61,7 @@ export function relieveMemory(o: MemoryOwner, nextSize: number): void {
     if (u.acked.offset === before) break;
     o.releaseAcked();
   }
+  return true;
 }
 
 /**
@@ -72,4 +73,17 @@ export function relieveMemory(o: MemoryOwner, nextSize: number): void {
 export function overLowWatermark(log: ByteLog, upstreams: UpstreamSet, config: TrackConfig): boolean {
   const held = upstreams.size === 0 ? log.memLimit - log.memLeft : upstreams.backlog(log.written);
   return held * 100 >= config.kmp_mem_low_watermark * log.memLimit;
+}
+
+/**
+ * Bytes that may still be written before `overLowWatermark` holds (≤ 0: it holds now). With
+ * upstreams the backlog grows by at most the bytes written, so a writer may count this down and
+ * ask again only when it runs out; before the publish answer (memory held grows by whole buffers)
+ * it is asked again after every write.
+ */
+export function lowWatermarkRoom(log: ByteLog, upstreams: UpstreamSet, config: TrackConfig): number {
+  if (upstreams.size === 0) return overLowWatermark(log, upstreams, config) ? 0 : 1;
+  const held = upstreams.backlog(log.written);
+  if (held * 100 >= config.kmp_mem_low_watermark * log.memLimit) return 0;
+  return Math.max(1, (config.kmp_mem_low_watermark * log.memLimit) / 100 - held);
 }
