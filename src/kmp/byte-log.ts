@@ -156,7 +156,9 @@ export class ByteLog {
     }
     // drop packet index entries that end before the released base
     while (this.pHead < this.pOff.length && this.pOff[this.pHead] + this.pLen[this.pHead] <= this.base) this.pHead++;
-    if (this.pHead > 1024 && this.pHead * 2 > this.pOff.length) {
+    // compact once the released half is at least 64 entries: the index holds about the packets of
+    // the unreleased buffers (a 1024-entry threshold kept ~50 KB of arrays per publisher)
+    if (this.pHead >= 64 && this.pHead * 2 >= this.pOff.length) {
       this.pOff = this.pOff.slice(this.pHead);
       this.pLen = this.pLen.slice(this.pHead);
       this.pKind = this.pKind.slice(this.pHead);

@@ -58,3 +58,21 @@ test("release frees whole buffers below the slowest ack; the free list, then the
   assert.equal(log.memLeft, 24 * 8, "clear gives everything back");
   assert.equal(pool.held, 4 * 24);
 });
+
+test("the packet index compacts as buffers are released: absolute packet numbers hold, its arrays stay near the live packets", () => {
+  // 24-byte buffers (16 usable), 8-byte packets: two per buffer
+  const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 8, maxFreeBuffers: 2 });
+  let maxIndexed = 0;
+  for (let i = 0; i < 1000; i++) {
+    log.writePacket(PACKET_FRAME, Uint8Array.of(i & 0xff, 1, 2, 3, 4, 5, 6, 7), null);
+    log.release(log.written - 16); // the slowest ack trails by two packets
+    maxIndexed = Math.max(maxIndexed, log.packetCount - log.firstPacket + (log.firstPacket - log.packetBase));
+    const first = log.firstPacket;
+    assert.deepEqual(log.packet(first), { off: first * 8, len: 8, kind: PACKET_FRAME }, `packet ${first} after write ${i}`);
+    assert.equal(log.packetOff(log.packetCount - 1), (log.packetCount - 1) * 8);
+  }
+  assert.equal(log.packetCount, 1000);
+  assert.ok(log.firstPacket >= 996, `released packets leave the index (first ${log.firstPacket})`);
+  assert.ok(maxIndexed <= 2 * 64 + 4, `the arrays never held more than twice the compaction threshold (held ${maxIndexed})`);
+  assert.equal(log.packet(log.firstPacket - 1), null, "a released packet is gone");
+});
