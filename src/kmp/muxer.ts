@@ -6,14 +6,14 @@ export type TrackWrite = { mediaInfo: MediaInfo | null; frame: KmpFrame };
 
 /**
  * The KMP packets of one batch: per write its `minf` packet (or null) and its `fram` header —
- * views into one buffer per batch — followed by the frame data (a view, not copied here).
+ * 40-byte views into one buffer — followed by the frame data (a view, not copied here).
  */
 export type KmpPackets = {
   writes: TrackWrite[];
   /** Per write its `minf` packet or null; empty when no write has one. */
   minf: (Uint8Array | null)[];
-  /** The `fram` headers, FRAME_HEADER_SIZE bytes per write (maybe more bytes after them). */
-  headers: Uint8Array;
+  /** Per write its `fram` header (the list may be longer than `writes`: a reused scratch). */
+  headers: Uint8Array[];
   /** Packet bytes in the batch (headers + data + media infos), for the queue sizes. */
   bytes: number;
 };
@@ -35,19 +35,24 @@ export function batchBytes(writes: TrackWrite[]): number {
   return n;
 }
 
-/** A header buffer reused from batch to batch (a muxer's direct path: the sink copies the headers at once). */
+/**
+ * Frame headers in one buffer with a 40-byte view per slot, made once: no view is created per
+ * frame. A muxer reuses one from batch to batch on its direct path (the sink copies the headers
+ * at once).
+ */
 export class HeaderScratch {
-  headers = new Uint8Array(0);
-  view = new DataView(this.headers.buffer);
+  headers: Uint8Array[] = [];
+  view = new DataView(new ArrayBuffer(0));
 
   /** Room for `n` frame headers (grows, never shrinks). */
   fit(n: number): void {
-    const size = FRAME_HEADER_SIZE * n;
-    if (this.headers.byteLength >= size) return;
+    if (this.headers.length >= n) return;
+    const slots = Math.max(n, 2 * this.headers.length, 16);
     // the buffer first: asking a typed array for its `.buffer` makes JavaScriptCore move its storage
-    const buf = new ArrayBuffer(Math.max(size, 2 * this.headers.byteLength, 16 * FRAME_HEADER_SIZE));
-    this.headers = new Uint8Array(buf);
+    const buf = new ArrayBuffer(FRAME_HEADER_SIZE * slots);
     this.view = new DataView(buf);
+    this.headers = new Array<Uint8Array>(slots);
+    for (let i = 0; i < slots; i++) this.headers[i] = new Uint8Array(buf, i * FRAME_HEADER_SIZE, FRAME_HEADER_SIZE);
   }
 }
 
@@ -55,21 +60,13 @@ const NO_MINF: (Uint8Array | null)[] = [];
 
 /**
  * The muxer's transform (kmp.md §4-5): the frames of a batch in, their KMP packets out, with one
- * header allocation per batch (none with a `scratch`, whose headers the caller consumes before
- * the next batch) and none per frame. `minf` is empty when no write carries a media info.
+ * header buffer per batch (none with a `scratch`, whose headers the caller consumes before the
+ * next batch) and no allocation per frame. `minf` is empty when no write carries a media info.
  */
 export function muxBatch(writes: TrackWrite[], scratch?: HeaderScratch): KmpPackets {
-  let headers: Uint8Array;
-  let view: DataView;
-  if (scratch) {
-    scratch.fit(writes.length);
-    headers = scratch.headers;
-    view = scratch.view;
-  } else {
-    const buf = new ArrayBuffer(FRAME_HEADER_SIZE * writes.length);
-    headers = new Uint8Array(buf);
-    view = new DataView(buf);
-  }
+  const h = scratch ?? new HeaderScratch();
+  h.fit(writes.length);
+  const view = h.view;
   let minf = NO_MINF;
   let bytes = 0;
   for (let i = 0; i < writes.length; i++) {
@@ -83,7 +80,7 @@ export function muxBatch(writes: TrackWrite[], scratch?: HeaderScratch): KmpPack
     writeFrameHeader(view, i * FRAME_HEADER_SIZE, w.frame);
     bytes += FRAME_HEADER_SIZE + w.frame.data.byteLength;
   }
-  return { writes, minf, headers, bytes };
+  return { writes, minf, headers: h.headers, bytes };
 }
 
 /**

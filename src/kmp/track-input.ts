@@ -7,7 +7,7 @@ import { PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER, type ByteLog } from "./b
 import type { UnpublishReason } from "./controller.ts";
 import { FrameStats } from "./frame-stats.ts";
 import { KmpMuxer, type KmpPackets, type PacketSink, type TrackWrite } from "./muxer.ts";
-import { EOST, FRAME_HEADER_SIZE } from "./packets.ts";
+import { EOST } from "./packets.ts";
 
 /** What the input needs from its track. */
 export interface InputOwner {
@@ -94,7 +94,7 @@ export class TrackInput implements PacketSink {
       const w = writes[i];
       const before = this.log.written;
       if (w.mediaInfo) this.writeMediaInfo(w.mediaInfo, p.minf[i]!);
-      this.writeFrame(w.frame, p.headers.subarray(i * FRAME_HEADER_SIZE, (i + 1) * FRAME_HEADER_SIZE), nowMs);
+      this.writeFrame(w.frame, p.headers[i], nowMs);
       room -= this.log.written - before;
     }
     return writes.length;

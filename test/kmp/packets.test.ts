@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { fromHex } from "../../src/bytes/bytes.ts";
 import { KmpError } from "../../src/kmp/errors.ts";
 import { AckReader, encodeAck, encodeConnect, encodeFrame, encodeMediaInfo, EOST, NULL_PACKET, parseAck } from "../../src/kmp/packets.ts";
-import { KmpMuxer, muxBatch, type KmpPackets, type PacketSink, type TrackWrite } from "../../src/kmp/muxer.ts";
+import { HeaderScratch, KmpMuxer, muxBatch, type KmpPackets, type PacketSink, type TrackWrite } from "../../src/kmp/muxer.ts";
 
 const avcc = fromHex("01 64 00 0b ff e1 00 19 67 64 00 0b ac d9 42 84 7e 5c 04 40 00 00 03 00 40 00 00 07 83 c5 0a 65 80 01 00 04 68 ef bc b0");
 
@@ -75,7 +75,7 @@ test("ackf: kmp.md §8 example, strict validation, any split", () => {
   }
 });
 
-test("muxBatch (the KmpMuxer's transform): a batch of writes becomes the spec's minf and fram bytes, one header buffer per batch", () => {
+test("muxBatch (the KmpMuxer's transform): a batch of writes becomes the spec's minf and fram bytes, one header buffer per batch, a view per header", () => {
   const writes: TrackWrite[] = [
     {
       mediaInfo: { mediaType: "audio", codecId: 1010, timescale: 90000, bitrate: 128000, channels: 2, bitsPerSample: 16, sampleRate: 44100, channelLayout: 3n, extraData: fromHex("12 10") },
@@ -84,10 +84,17 @@ test("muxBatch (the KmpMuxer's transform): a batch of writes becomes the spec's 
     { mediaInfo: null, frame: { created: 153000000045000, dts: 11111040, key: false, ptsDelay: -180, data: fromHex("aa") } },
   ];
   const p = muxBatch(writes);
-  const bytes = (i: number) => new Uint8Array([...(p.minf[i] ?? []), ...p.headers.subarray(i * 40, i * 40 + 40), ...p.writes[i].frame.data]);
+  const bytes = (i: number) => new Uint8Array([...(p.minf[i] ?? []), ...p.headers[i], ...p.writes[i].frame.data]);
   assert.deepEqual(bytes(0), new Uint8Array([...MINF_AUDIO, ...FRAM_KEY]));
   assert.deepEqual(bytes(1), FRAM_NEG);
-  assert.equal(p.headers.buffer.byteLength, 80, "both headers in one buffer");
+  assert.equal(p.headers[0].buffer, p.headers[1].buffer, "both headers in one buffer");
+  assert.deepEqual([p.headers[0].byteLength, p.headers[1].byteOffset], [40, 40]);
+  // a scratch is reused: the same views, rewritten
+  const scratch = new HeaderScratch();
+  const a = muxBatch(writes, scratch);
+  const b = muxBatch([writes[1]], scratch);
+  assert.equal(b.headers[0], a.headers[0], "the same view for the same slot");
+  assert.deepEqual(b.headers[0], FRAM_NEG.subarray(0, 40));
   assert.equal(p.bytes, MINF_AUDIO.length + FRAM_KEY.length + FRAM_NEG.length);
   // the frame data is not copied
   assert.equal(p.writes[1].frame.data, writes[1].frame.data);
