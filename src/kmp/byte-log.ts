@@ -30,12 +30,15 @@ export class ByteLog {
   /** End of the bytes visible to upstreams (absolute). */
   appended = 0;
 
-  // packet index (parallel arrays with a head; absolute index = packetBase + i)
-  private pOff: number[] = [];
-  private pLen: number[] = [];
-  private pKind: number[] = [];
+  // packet index: a ring of typed arrays (offset, size, kind) holding packets [pFirst, pFirst +
+  // pCount), packet pFirst at slot pHead; it grows by doubling and never reallocates once big
+  // enough (growing JS arrays here were most of what the old generation collected)
+  private pOff = new Float64Array(16);
+  private pLen = new Uint32Array(16);
+  private pKind = new Uint8Array(16);
   private pHead = 0;
-  packetBase = 0;
+  private pFirst = 0;
+  private pCount = 0;
 
   private readonly pool: BufferPool | null;
 
@@ -73,10 +76,37 @@ export class ByteLog {
     const start = this.written;
     let filled = this.write(head);
     if (body && this.write(body)) filled = true;
-    this.pOff.push(start);
-    this.pLen.push(this.written - start);
-    this.pKind.push(kind);
+    if (this.pCount === this.pOff.length) this.growIndex();
+    const slot = (this.pHead + this.pCount) & (this.pOff.length - 1);
+    this.pOff[slot] = start;
+    this.pLen[slot] = this.written - start;
+    this.pKind[slot] = kind;
+    this.pCount++;
     return filled;
+  }
+
+  private growIndex(): void {
+    const cap = this.pOff.length;
+    const off = new Float64Array(cap * 2);
+    const len = new Uint32Array(cap * 2);
+    const kind = new Uint8Array(cap * 2);
+    for (let i = 0; i < this.pCount; i++) {
+      const from = (this.pHead + i) & (cap - 1);
+      off[i] = this.pOff[from];
+      len[i] = this.pLen[from];
+      kind[i] = this.pKind[from];
+    }
+    this.pOff = off;
+    this.pLen = len;
+    this.pKind = kind;
+    this.pHead = 0;
+  }
+
+  /** Ring slot of absolute packet `index`, or -1 when it is not indexed. */
+  private slot(index: number): number {
+    const rel = index - this.pFirst;
+    if (rel < 0 || rel >= this.pCount) return -1;
+    return (this.pHead + rel) & (this.pOff.length - 1);
   }
 
   private write(src: Uint8Array): boolean {
@@ -155,15 +185,11 @@ export class ByteLog {
       else this.pool?.give(b);
     }
     // drop packet index entries that end before the released base
-    while (this.pHead < this.pOff.length && this.pOff[this.pHead] + this.pLen[this.pHead] <= this.base) this.pHead++;
-    // compact once the released half is at least 64 entries: the index holds about the packets of
-    // the unreleased buffers (a 1024-entry threshold kept ~50 KB of arrays per publisher)
-    if (this.pHead >= 64 && this.pHead * 2 >= this.pOff.length) {
-      this.pOff = this.pOff.slice(this.pHead);
-      this.pLen = this.pLen.slice(this.pHead);
-      this.pKind = this.pKind.slice(this.pHead);
-      this.packetBase += this.pHead;
-      this.pHead = 0;
+    const mask = this.pOff.length - 1;
+    while (this.pCount > 0 && this.pOff[this.pHead] + this.pLen[this.pHead] <= this.base) {
+      this.pHead = (this.pHead + 1) & mask;
+      this.pFirst++;
+      this.pCount--;
     }
   }
 
@@ -178,26 +204,32 @@ export class ByteLog {
 
   /** Absolute index of the first packet still indexed. */
   get firstPacket(): number {
-    return this.packetBase + this.pHead;
+    return this.pFirst;
   }
 
   get packetCount(): number {
-    return this.packetBase + this.pOff.length;
+    return this.pFirst + this.pCount;
+  }
+
+  /** Slots the packet index has room for (it grows by doubling). */
+  get indexCapacity(): number {
+    return this.pOff.length;
   }
 
   packet(index: number): { off: number; len: number; kind: number } | null {
-    const i = index - this.packetBase;
-    if (i < this.pHead || i >= this.pOff.length) return null;
+    const i = this.slot(index);
+    if (i < 0) return null;
     return { off: this.pOff[i], len: this.pLen[i], kind: this.pKind[i] };
   }
 
+  // the walkers below ask only for indexed packets (firstPacket ≤ index < packetCount)
   packetOff(index: number): number {
-    return this.pOff[index - this.packetBase];
+    return this.pOff[this.slot(index)];
   }
   packetLen(index: number): number {
-    return this.pLen[index - this.packetBase];
+    return this.pLen[this.slot(index)];
   }
   packetKind(index: number): number {
-    return this.pKind[index - this.packetBase];
+    return this.pKind[this.slot(index)];
   }
 }

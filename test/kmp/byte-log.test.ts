@@ -59,20 +59,30 @@ test("release frees whole buffers below the slowest ack; the free list, then the
   assert.equal(pool.held, 4 * 24);
 });
 
-test("the packet index compacts as buffers are released: absolute packet numbers hold, its arrays stay near the live packets", () => {
+test("the packet index is a ring: absolute packet numbers hold as buffers are released, and it stays near the live packets", () => {
   // 24-byte buffers (16 usable), 8-byte packets: two per buffer
   const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 8, maxFreeBuffers: 2 });
-  let maxIndexed = 0;
   for (let i = 0; i < 1000; i++) {
-    log.writePacket(PACKET_FRAME, Uint8Array.of(i & 0xff, 1, 2, 3, 4, 5, 6, 7), null);
+    log.writePacket(i % 7 === 0 ? PACKET_MEDIA_INFO : PACKET_FRAME, Uint8Array.of(i & 0xff, 1, 2, 3, 4, 5, 6, 7), null);
     log.release(log.written - 16); // the slowest ack trails by two packets
-    maxIndexed = Math.max(maxIndexed, log.packetCount - log.firstPacket + (log.firstPacket - log.packetBase));
     const first = log.firstPacket;
-    assert.deepEqual(log.packet(first), { off: first * 8, len: 8, kind: PACKET_FRAME }, `packet ${first} after write ${i}`);
-    assert.equal(log.packetOff(log.packetCount - 1), (log.packetCount - 1) * 8);
+    assert.deepEqual(log.packet(first), { off: first * 8, len: 8, kind: first % 7 === 0 ? PACKET_MEDIA_INFO : PACKET_FRAME }, `packet ${first} after write ${i}`);
+    const last = log.packetCount - 1;
+    assert.deepEqual([log.packetOff(last), log.packetLen(last), log.packetKind(last)], [last * 8, 8, i % 7 === 0 ? PACKET_MEDIA_INFO : PACKET_FRAME]);
   }
   assert.equal(log.packetCount, 1000);
   assert.ok(log.firstPacket >= 996, `released packets leave the index (first ${log.firstPacket})`);
-  assert.ok(maxIndexed <= 2 * 64 + 4, `the arrays never held more than twice the compaction threshold (held ${maxIndexed})`);
+  assert.equal(log.indexCapacity, 16, "a handful of live packets never grows the ring");
   assert.equal(log.packet(log.firstPacket - 1), null, "a released packet is gone");
+  assert.equal(log.packet(log.packetCount), null, "and one not yet written");
+  // a slow ack: the ring (wrapped many times above) grows and keeps every packet in order
+  const slow = new ByteLog({ bufferSize: 24, memLimit: 24 * 200, maxFreeBuffers: 2 });
+  for (let i = 0; i < 10; i++) slow.writePacket(PACKET_FRAME, new Uint8Array(8), null);
+  slow.release(80); // the ring's head moves to slot 10
+  for (let i = 0; i < 100; i++) slow.writePacket(PACKET_FRAME, new Uint8Array(8), i % 2 ? new Uint8Array(4) : null);
+  assert.equal(slow.indexCapacity, 128);
+  assert.ok(slow.firstPacket > 0);
+  for (let p = slow.firstPacket; p < slow.packetCount; p++) {
+    assert.equal(slow.packetOff(p) + slow.packetLen(p), p + 1 < slow.packetCount ? slow.packetOff(p + 1) : slow.written, `packet ${p} ends where the next starts`);
+  }
 });
