@@ -1,7 +1,7 @@
 import type { ResumeFrom } from "../config/types.ts";
 import { fmtAddr } from "../net/addr.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Conn, Runtime } from "../runtime/types.ts";
+import type { ByteSink, Conn, Runtime } from "../runtime/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import type { Clock } from "../time/clock.ts";
 import { Deadline } from "../time/deadline.ts";
@@ -189,7 +189,7 @@ export class KmpUpstream {
     this.logger.info(`connected to ${this.url} (connection ${this.connection}), resuming at frame ${a.frameId}, offset ${a.offset}`);
     this.writeRaw(cnct, true);
     if (a.minf) this.writeRaw(a.minf, true);
-    void this.readAcks(conn);
+    this.readAcks(conn);
     this.pump();
   }
 
@@ -245,27 +245,42 @@ export class KmpUpstream {
     if (this.queuedOffset < this.host.log.appended) this.pump();
   }
 
-  private async readAcks(conn: Conn): Promise<void> {
-    const reader = conn.readable.getReader();
+  /**
+   * The receiver's acks: the socket's reads go straight into a sink that parses them at once
+   * (`Conn.pipeInto`: no stream read and no promise per read, nothing held between acks).
+   */
+  private readAcks(conn: Conn): void {
     const acks = new AckReader();
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (this.conn !== conn) return;
-        if (done) {
+    const current = () => this.conn === conn;
+    const sink: ByteSink = {
+      write: (chunk) => {
+        if (!current()) return undefined;
+        try {
+          for (const ack of acks.push(chunk)) {
+            this.onAck(ack);
+            if (!current()) break;
+          }
+        } catch (err) {
+          if (current()) this.fail(err instanceof KmpError ? err : new KmpError("KMP_ERR_READ", `read from ${this.url} failed: ${(err as Error).message}`));
+        }
+        return undefined;
+      },
+      desiredSize: 1,
+      ready: Promise.resolve(),
+      close: () => {
+        if (current()) {
           if (this.endOffset >= 0 && this.sentOffset >= this.endOffset) this.ended();
           else this.fail(new KmpError("KMP_ERR_CLOSED", `upstream ${this.url} closed the connection`));
-          return;
         }
-        for (const ack of acks.push(value)) this.onAck(ack);
-      }
-    } catch (err) {
-      if (this.conn === conn) this.fail(err instanceof KmpError ? err : new KmpError("KMP_ERR_READ", `read from ${this.url} failed: ${(err as Error).message}`));
-    } finally {
-      try {
-        reader.releaseLock();
-      } catch { /* already released */ }
-    }
+        return Promise.resolve();
+      },
+      abort: (reason) => {
+        if (current()) this.fail(new KmpError("KMP_ERR_READ", `read from ${this.url} failed: ${(reason as Error)?.message ?? String(reason)}`));
+        return Promise.resolve();
+      },
+    };
+    // never aborted: the upstream ends the read by closing the socket (`disconnect`)
+    conn.pipeInto(sink, new AbortController().signal).catch(() => {});
   }
 
   /** `ackf` (kmp.md §8): walk the log to the acknowledged frame; over-acknowledgement is fatal. */
