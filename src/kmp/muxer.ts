@@ -11,7 +11,7 @@ export type TrackWrite = { mediaInfo: MediaInfo | null; frame: KmpFrame };
 export type KmpPackets = {
   writes: TrackWrite[];
   /** Per write its `minf` packet or null; empty when no write has one. */
-  minf: (Uint8Array | null)[];
+  minf: readonly (Uint8Array | null)[];
   /** Per write its `fram` header (the list may be longer than `writes`: a reused scratch). */
   headers: Uint8Array[];
   /** Packet bytes in the batch (headers + data + media infos), for the queue sizes. */
@@ -56,7 +56,7 @@ export class HeaderScratch {
   }
 }
 
-const NO_MINF: (Uint8Array | null)[] = [];
+const NO_MINF: readonly (Uint8Array | null)[] = Object.freeze([]);
 
 /**
  * The muxer's transform (kmp.md §4-5): the frames of a batch in, their KMP packets out, with one
@@ -67,12 +67,12 @@ export function muxBatch(writes: TrackWrite[], scratch?: HeaderScratch): KmpPack
   const h = scratch ?? new HeaderScratch();
   h.fit(writes.length);
   const view = h.view;
-  let minf = NO_MINF;
+  let minf: (Uint8Array | null)[] | null = null;
   let bytes = 0;
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i];
     if (w.mediaInfo) {
-      if (minf === NO_MINF) minf = new Array<Uint8Array | null>(writes.length).fill(null);
+      minf ??= new Array<Uint8Array | null>(writes.length).fill(null);
       const mi = encodeMediaInfo(w.mediaInfo);
       minf[i] = mi;
       bytes += mi.byteLength;
@@ -80,7 +80,7 @@ export function muxBatch(writes: TrackWrite[], scratch?: HeaderScratch): KmpPack
     writeFrameHeader(view, i * FRAME_HEADER_SIZE, w.frame);
     bytes += FRAME_HEADER_SIZE + w.frame.data.byteLength;
   }
-  return { writes, minf, headers: h.headers, bytes };
+  return { writes, minf: minf ?? NO_MINF, headers: h.headers, bytes };
 }
 
 /**

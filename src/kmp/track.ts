@@ -12,7 +12,7 @@ import { TrackInput, type InputOwner } from "./track-input.ts";
 import { TrackUpstreams, type AddUpstreamRequest, type UpstreamsOwner } from "./track-upstreams.ts";
 import { upstreamSpecs } from "./publish-answer.ts";
 import { trackStats, type TrackStats } from "./track-stats.ts";
-import { lowWatermarkRoom, overLowWatermark, relieveMemory } from "./watermarks.ts";
+import { lowWatermarkRoom, relieveMemory } from "./watermarks.ts";
 
 export type TrackState = "initial" | "wait_publish_response" | "active" | "inactive" | "closed";
 
@@ -167,9 +167,7 @@ export class KmpTrack implements InputOwner, UpstreamsOwner {
   }
 
   get congested(): boolean {
-    if (this.state !== "active" && this.state !== "wait_publish_response") return false;
-    if (this.errored || this.detached) return false;
-    return overLowWatermark(this.log, this.out.set, this.config);
+    return this.room() <= 0;
   }
 
   room(): number {

@@ -65,25 +65,17 @@ export function relieveMemory(o: MemoryOwner, nextSize: number): boolean {
 }
 
 /**
- * Backpressure: more than the low watermark of the memory limit is held for the publisher to
- * wait on — before the publish answer everything retained, then the upstreams' backlog. The
- * session stops reading the RTMP socket until it drains, so a publisher faster than its
- * upstreams is slowed down instead of being dropped.
- */
-export function overLowWatermark(log: ByteLog, upstreams: UpstreamSet, config: TrackConfig): boolean {
-  const held = upstreams.size === 0 ? log.memLimit - log.memLeft : upstreams.backlog(log.written);
-  return held * 100 >= config.kmp_mem_low_watermark * log.memLimit;
-}
-
-/**
- * Bytes that may still be written before `overLowWatermark` holds (≤ 0: it holds now). With
- * upstreams the backlog grows by at most the bytes written, so a writer may count this down and
- * ask again only when it runs out; before the publish answer (memory held grows by whole buffers)
- * it is asked again after every write.
+ * Backpressure: the bytes that may still be written before more than the low watermark of the
+ * memory limit is held for the publisher to wait on (≤ 0: it is held now) — before the publish
+ * answer everything retained, then the upstreams' backlog. The session stops reading the RTMP
+ * socket until it drains, so a publisher faster than its upstreams is slowed down instead of
+ * being dropped. With upstreams the backlog grows by at most the bytes written, so a writer may
+ * count this down and ask again only when it runs out; before the publish answer (memory held
+ * grows by whole buffers) it is asked again after every write.
  */
 export function lowWatermarkRoom(log: ByteLog, upstreams: UpstreamSet, config: TrackConfig): number {
-  if (upstreams.size === 0) return overLowWatermark(log, upstreams, config) ? 0 : 1;
-  const held = upstreams.backlog(log.written);
+  const held = upstreams.size === 0 ? log.memLimit - log.memLeft : upstreams.backlog(log.written);
   if (held * 100 >= config.kmp_mem_low_watermark * log.memLimit) return 0;
+  if (upstreams.size === 0) return 1;
   return Math.max(1, (config.kmp_mem_low_watermark * log.memLimit) / 100 - held);
 }
