@@ -1,4 +1,5 @@
 import { plainIp } from "./socket-common.ts";
+import { ReadBuffer } from "./read-buffer.ts";
 import { boundedRequest } from "./http-limits.ts";
 import { denoSpawnWorker } from "./deno-process.ts";
 import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
@@ -39,8 +40,6 @@ function checkTls(files: TlsFiles): void {
   D.listenTls({ hostname: "127.0.0.1", port: 0, cert: files.cert, key: files.key }).close();
 }
 
-const MIN_READ = 1024;
-const MAX_READ = 64 * 1024;
 const addr = (a: { hostname: string; port: number }): NetAddr => ({ hostname: plainIp(a.hostname), port: a.port });
 
 /**
@@ -59,11 +58,7 @@ class DenoTcpConn implements Conn {
   private readDone = false;
   private writeDone = false;
   private resolveClosed!: () => void;
-  // The read buffer starts small (an idle client holds 1 KiB, not 64) and doubles while reads
-  // fill it. A read that uses little of it is copied out and the buffer reused, so a queued
-  // chunk never pins much more memory than it is counted for.
-  private buf: Uint8Array | null = null;
-  private size = MIN_READ;
+  private readonly buf = new ReadBuffer();
   /** A read of the readable is in flight. */
   private pulling = false;
 
@@ -117,10 +112,9 @@ class DenoTcpConn implements Conn {
 
   /** One read of the socket (an owned chunk), or null at EOF; throws what the read threw. */
   private async readChunk(): Promise<Uint8Array | null> {
-    const buf = (this.buf ??= new Uint8Array(this.size));
     let n: number | null;
     try {
-      n = await this.conn.read(buf);
+      n = await this.conn.read(this.buf.next());
     } catch (err) {
       this.readDone = true;
       this.maybeClosed();
@@ -131,16 +125,7 @@ class DenoTcpConn implements Conn {
       this.maybeClosed();
       return null;
     }
-    if (n === buf.byteLength) {
-      this.buf = null;
-      this.size = Math.min(MAX_READ, this.size * 2);
-      return buf;
-    }
-    if (n * 4 >= buf.byteLength) {
-      this.buf = null;
-      return buf.subarray(0, n);
-    }
-    return buf.slice(0, n);
+    return this.buf.take(n);
   }
 
   async pipeInto(w: ByteSink, signal: AbortSignal): Promise<void> {

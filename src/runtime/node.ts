@@ -1,4 +1,5 @@
 import { PushReadSide } from "./push-read.ts";
+import { readIntoOwnBuffer } from "./node-read.ts";
 import { plainIp } from "./socket-common.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
@@ -26,7 +27,8 @@ export class NodeConn implements Conn {
     this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
     const input = new PushReadSide({ pause: () => socket.pause(), resume: () => socket.resume(), destroy: () => socket.destroy() });
     this.input = input;
-    socket.on("data", (chunk: Buffer) => input.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    const onChunk = (chunk: Uint8Array) => input.data(chunk);
+    if (!readIntoOwnBuffer(socket, onChunk)) socket.on("data", (chunk: Buffer) => onChunk(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.once("end", () => input.end());
     socket.once("error", (err) => input.error(err));
     socket.once("close", () => input.end());
