@@ -116,16 +116,22 @@ class DenoTcpConn implements Conn {
     try {
       n = await this.conn.read(this.buf.next());
     } catch (err) {
-      this.readDone = true;
-      this.maybeClosed();
+      this.readFailed();
       throw err;
     }
-    if (n === null) {
-      this.readDone = true;
-      this.maybeClosed();
-      return null;
-    }
-    return this.buf.take(n);
+    return this.readDoneWith(n);
+  }
+
+  /** What a read returned: the chunk it filled, or null at EOF (the read side is done). */
+  private readDoneWith(n: number | null): Uint8Array | null {
+    if (n !== null) return this.buf.take(n);
+    this.readFailed();
+    return null;
+  }
+
+  private readFailed(): void {
+    this.readDone = true;
+    this.maybeClosed();
   }
 
   async pipeInto(w: ByteSink, signal: AbortSignal): Promise<void> {
@@ -148,7 +154,15 @@ class DenoTcpConn implements Conn {
       for (;;) {
         if ((w.desiredSize ?? 0) <= 0) await w.ready;
         if (signal.aborted) return;
-        const chunk = await this.readChunk();
+        // the op's promise only (no async function around it per read)
+        let n: number | null;
+        try {
+          n = await this.conn.read(this.buf.next());
+        } catch (err) {
+          this.readFailed();
+          throw err;
+        }
+        const chunk = this.readDoneWith(n);
         if (!chunk) return void (await w.close().catch(() => {}));
         w.write(chunk)?.catch(() => {});
       }

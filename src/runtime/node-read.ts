@@ -1,22 +1,29 @@
 import * as tls from "node:tls";
 import type * as net from "node:net";
-import { ReadBuffer } from "./read-buffer.ts";
 
 /** The socket handle's call that makes it read into a buffer of ours (node:net `onread`). */
 type UserBufferHandle = { useUserBuffer?: (buf: Uint8Array) => void };
 
+/** Bytes one read may take (what node:net reads at most by default). */
+export const READ_SCRATCH_BYTES = 64 * 1024;
+
 /**
- * Makes a plain node:net socket read straight into a `ReadBuffer` and hand each read to
- * `onChunk` from the handle's read callback: what `net.connect({ onread })` does, for sockets
- * `net.Server` accepted too (it offers no `onread`). No `Buffer`, no `Readable` queue, no
- * `data` event and no `nextTick` per read, and no 64 KiB allocation shrunk to size. `pause()`
- * and `resume()` stop and start the handle's reads; `end`, `error` and `close` stay events.
+ * Makes a plain node:net socket read into `scratch` and hand each read to `onChunk` from the
+ * handle's read callback, as a copy of exactly the bytes read: what `net.connect({ onread })`
+ * does, for sockets `net.Server` accepted too (it offers no `onread`). No `Buffer`, no
+ * `Readable` queue, no `data` event and no `nextTick` per read, and no 64 KiB allocation
+ * shrunk to size.
  *
- * Node keeps the buffer of a socket in three symbol-keyed fields (`kBuffer`, `kBufferCb`,
+ * Every socket of the process may share one scratch buffer: libuv reads a socket into it and
+ * calls back before it reads the next one, and the callback copies the bytes out before it
+ * returns, so the buffer never holds anything between two reads. `pause()` and `resume()` stop
+ * and start the handle's reads; `end`, `error` and `close` stay events.
+ *
+ * Node keeps a socket's read buffer in three symbol-keyed fields (`kBuffer`, `kBufferCb`,
  * `kBufferGen`) and the handle's `useUserBuffer`; where a Node version lacks one of them, or for
  * TLS sockets, nothing is changed and false is returned (the caller listens for `data`).
  */
-export function readIntoOwnBuffer(socket: net.Socket, onChunk: (chunk: Uint8Array) => void): boolean {
+export function readIntoScratch(socket: net.Socket, scratch: Uint8Array, onChunk: (chunk: Uint8Array) => void): boolean {
   if (socket instanceof tls.TLSSocket) return false;
   const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
   if (!handle || typeof handle.useUserBuffer !== "function") return false;
@@ -26,12 +33,10 @@ export function readIntoOwnBuffer(socket: net.Socket, onChunk: (chunk: Uint8Arra
   const kBufferCb = key("kBufferCb");
   const kBufferGen = key("kBufferGen");
   if (!kBuffer || !kBufferCb || !kBufferGen) return false;
-  const rb = new ReadBuffer();
-  const first = rb.next();
   const fields = socket as unknown as Record<symbol, unknown>;
-  fields[kBuffer] = first;
-  fields[kBufferCb] = (n: number): void => onChunk(rb.take(n));
-  fields[kBufferGen] = (): Uint8Array => rb.next();
-  handle.useUserBuffer(first);
+  fields[kBuffer] = scratch;
+  fields[kBufferCb] = (n: number): void => onChunk(scratch.slice(0, n));
+  fields[kBufferGen] = null; // the same buffer for every read
+  handle.useUserBuffer(scratch);
   return true;
 }

@@ -1,5 +1,5 @@
 import { PushReadSide } from "./push-read.ts";
-import { readIntoOwnBuffer } from "./node-read.ts";
+import { READ_SCRATCH_BYTES, readIntoScratch } from "./node-read.ts";
 import { plainIp } from "./socket-common.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
@@ -20,7 +20,8 @@ export class NodeConn implements Conn {
   private readonly socket: net.Socket;
   private readonly input: PushReadSide;
 
-  constructor(socket: net.Socket) {
+  /** `scratch`: the read buffer every plain socket of the runtime shares (`readIntoScratch`). */
+  constructor(socket: net.Socket, scratch: Uint8Array) {
     this.socket = socket;
     this.localAddr = { hostname: plainIp(socket.localAddress), port: socket.localPort ?? 0 };
     this.remoteAddr = { hostname: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0 };
@@ -28,7 +29,7 @@ export class NodeConn implements Conn {
     const input = new PushReadSide({ pause: () => socket.pause(), resume: () => socket.resume(), destroy: () => socket.destroy() });
     this.input = input;
     const onChunk = (chunk: Uint8Array) => input.data(chunk);
-    if (!readIntoOwnBuffer(socket, onChunk)) socket.on("data", (chunk: Buffer) => onChunk(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    if (!readIntoScratch(socket, scratch, onChunk)) socket.on("data", (chunk: Buffer) => onChunk(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.once("end", () => input.end());
     socket.once("error", (err) => input.error(err));
     socket.once("close", () => input.end());
@@ -85,12 +86,12 @@ class NodeListener implements Listener {
   private readonly server: net.Server;
   private readonly conns = new ConnQueue(() => this.close());
 
-  constructor(server: net.Server) {
+  constructor(server: net.Server, scratch: Uint8Array) {
     this.server = server;
     const a = server.address() as net.AddressInfo;
     this.addr = { hostname: plainIp(a.address), port: a.port };
     // a TLS server hands over its sockets once the TLS handshake is done
-    server.on(server instanceof tls.Server ? "secureConnection" : "connection", (socket: net.Socket) => this.conns.push(new NodeConn(socket)));
+    server.on(server instanceof tls.Server ? "secureConnection" : "connection", (socket: net.Socket) => this.conns.push(new NodeConn(socket, scratch)));
     if (server instanceof tls.Server) server.on("tlsClientError", () => {}); // a failed TLS handshake only loses that client
     server.on("close", () => this.conns.end());
   }
@@ -110,7 +111,7 @@ class NodeListener implements Listener {
   }
 }
 
-export function nodeListen(opts: ListenOptions): Promise<Listener> {
+function nodeListen(opts: ListenOptions, scratch: Uint8Array): Promise<Listener> {
   return new Promise((resolve, reject) => {
     const server = opts.tls
       ? tls.createServer({ allowHalfOpen: true, noDelay: true, cert: opts.tls.cert, key: opts.tls.key })
@@ -119,12 +120,12 @@ export function nodeListen(opts: ListenOptions): Promise<Listener> {
     server.listen({ host: opts.hostname, port: opts.port }, () => {
       server.off("error", reject);
       server.on("error", () => {});
-      resolve(new NodeListener(server));
+      resolve(new NodeListener(server, scratch));
     });
   });
 }
 
-export function nodeConnect(opts: ConnectOptions): Promise<Conn> {
+function nodeConnect(opts: ConnectOptions, scratch: Uint8Array): Promise<Conn> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason ?? new Error("aborted"));
     const socket = net.connect({ host: opts.hostname, port: opts.port, allowHalfOpen: true, noDelay: true });
@@ -140,7 +141,7 @@ export function nodeConnect(opts: ConnectOptions): Promise<Conn> {
     socket.once("connect", () => {
       opts.signal?.removeEventListener("abort", onAbort);
       socket.removeAllListeners("error");
-      resolve(new NodeConn(socket));
+      resolve(new NodeConn(socket, scratch));
     });
   });
 }
@@ -254,10 +255,11 @@ type Proc = {
 export function nodeRuntime(): Runtime {
   const proc = (globalThis as unknown as { process: Proc }).process;
   keepWorkerOnDisconnect();
+  const scratch = new Uint8Array(READ_SCRATCH_BYTES);
   return {
     name: "node",
-    listen: nodeListen,
-    connect: nodeConnect,
+    listen: (o) => nodeListen(o, scratch),
+    connect: (o) => nodeConnect(o, scratch),
     serveHttp: nodeServeHttp,
     onSignal: (sig, fn) => proc.on(sig, fn),
     exit: (code) => proc.exit(code),
