@@ -8,36 +8,43 @@ import type { StreamTrack } from "./stream.ts";
  * stream and track of the session per read).
  */
 export class FrameBatch {
-  private touched: StreamTrack[] = [];
+  // lists reused from read to read with a count: `length = 0` would drop their storage (V8)
+  private readonly touched: (StreamTrack | null)[] = [];
+  private touchedCount = 0;
   /** Tracks handed frames by the last `flush` (only a push can fill a track's input). */
-  private pushed: KmpTrack[] = [];
+  private readonly pushed: (KmpTrack | null)[] = [];
+  private pushedCount = 0;
 
   /** A frame for `st`, handed to its track at the next `flush`. */
   add(st: StreamTrack, w: TrackWrite): void {
-    if (st.pending.length === 0) this.touched.push(st);
+    if (st.pending.length === 0) this.touched[this.touchedCount++] = st;
     st.pending.push(w);
   }
 
   /** Hands each touched track its frames (one write per track per read). */
   flush(): void {
     const touched = this.touched;
-    if (touched.length === 0) return;
-    for (let i = 0; i < touched.length; i++) {
-      const st = touched[i];
+    const n = this.touchedCount;
+    if (n === 0) return;
+    for (let i = 0; i < n; i++) {
+      const st = touched[i]!;
       if (st.track && st.pending.length) {
         st.track.push(st.pending);
-        this.pushed.push(st.track);
+        this.pushed[this.pushedCount++] = st.track;
       }
       st.pending = [];
+      touched[i] = null;
     }
-    touched.length = 0;
+    this.touchedCount = 0;
   }
 
   /** A track that was pushed to and has no room left, or null (then the list starts over). */
   fullTrack(): KmpTrack | null {
     const pushed = this.pushed;
-    for (let i = 0; i < pushed.length; i++) if (pushed[i].desiredSize <= 0) return pushed[i];
-    pushed.length = 0;
+    const n = this.pushedCount;
+    for (let i = 0; i < n; i++) if (pushed[i]!.desiredSize <= 0) return pushed[i];
+    for (let i = 0; i < n; i++) pushed[i] = null;
+    this.pushedCount = 0;
     return null;
   }
 }

@@ -144,8 +144,8 @@ test("a half-close ends the reader; the other direction still carries data", { t
     for (;;) {
       const { value, done } = await r.read();
       if (done) break;
-      for (let i = 0; i < value.byteLength; i++) assert.equal(value[i], byteAt(1, got + i));
-      got += value.byteLength;
+      for (let i = 0; i < value!.byteLength; i++) assert.equal(value![i], byteAt(1, got + i));
+      got += value!.byteLength;
     }
     assert.equal(got, 5000);
     const sw = server.writable.getWriter();
@@ -156,8 +156,8 @@ test("a half-close ends the reader; the other direction still carries data", { t
     for (;;) {
       const { value, done } = await cr.read();
       if (done) break;
-      for (let i = 0; i < value.byteLength; i++) assert.equal(value[i], byteAt(2, back + i));
-      back += value.byteLength;
+      for (let i = 0; i < value!.byteLength; i++) assert.equal(value![i], byteAt(2, back + i));
+      back += value!.byteLength;
     }
     assert.equal(back, 3000);
     await Promise.all([client.closed, server.closed]);
