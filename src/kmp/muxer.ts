@@ -20,10 +20,13 @@ export type KmpPackets = {
 
 /** Where a muxer's packets go (a track's log). */
 export interface PacketSink {
-  /** Appends `p.writes[from…]` until the sink is full; returns the index it stopped at. */
-  append(p: KmpPackets, from: number): number;
-  /** The sink takes packets now (not congested). */
-  readonly hasRoom: boolean;
+  /**
+   * Appends `p.writes[from…]` until the sink is full; returns the index it stopped at. `room`:
+   * what `room()` just answered (not asked again).
+   */
+  append(p: KmpPackets, from: number, room?: number): number;
+  /** Bytes the sink takes now before it is full (≤ 0: congested). */
+  room(): number;
   /** Resolves once the sink has room again, or can take nothing more (ended, failed). */
   whenRoom(): Promise<void>;
 }
@@ -136,10 +139,11 @@ export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
 
   /** One batch of frames, in order after every batch before it. */
   push(writes: TrackWrite[]): void {
-    if (this.queued === 0 && !this.closing && this.sink.hasRoom) {
+    const room = this.queued === 0 && !this.closing ? this.sink.room() : 0;
+    if (room > 0) {
       let next = writes.length;
       try {
-        next = this.sink.append(muxBatch(writes, this.scratch), 0);
+        next = this.sink.append(muxBatch(writes, this.scratch), 0, room);
       } catch { /* the sink failed (its owner ends the session); the batch goes nowhere */ }
       if (next === writes.length) return;
       writes = writes.slice(next); // full mid-batch: the rest queues, and everything after it

@@ -71,20 +71,20 @@ export class TrackInput implements PacketSink {
 
   // ---- PacketSink ----------------------------------------------------------------------------
 
-  get hasRoom(): boolean {
-    return !this.owner.congested;
+  room(): number {
+    return this.owner.room();
   }
 
   /**
    * Appends writes from `from` on until the track is congested; returns where it stopped. The
-   * room is asked once and counted down by the bytes written (asked again when it runs out or
-   * the watermark procedure acted); the clock is read once.
+   * room is asked once (`asked`: the caller just did) and counted down by the bytes written
+   * (asked again when it runs out or the watermark procedure acted); the clock is read once.
    */
-  append(p: KmpPackets, from: number): number {
+  append(p: KmpPackets, from: number, asked?: number): number {
     const owner = this.owner;
     const writes = p.writes;
     const nowMs = this.clock.nowMs();
-    let room = owner.room();
+    let room = asked ?? owner.room();
     for (let i = from; i < writes.length; i++) {
       if (room <= 0 || this.relieved) {
         this.relieved = false;

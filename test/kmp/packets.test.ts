@@ -106,9 +106,7 @@ test("KmpMuxer.push: straight into the sink while it has room; the rest queues i
   let room = 3; // frames the sink takes before it is full
   let wake: (() => void) | null = null;
   const sink: PacketSink = {
-    get hasRoom() {
-      return room > 0;
-    },
+    room: () => room,
     append(p: KmpPackets, from: number) {
       for (let i = from; i < p.writes.length; i++) {
         if (room <= 0) return i;
