@@ -5,9 +5,10 @@
  * so a change of the machine's speed during a run hits both alike. On this VM the CPU of one
  * revision moves ±15–25 % from run to run; two copies of the same revision measured this way
  * stay within 1–2 % of each other. Prints each pair of rows and the mean ratio B / A of the
- * server CPU.
+ * server CPU. `--server-b` runs another server on side B: `--server ref --server-b bun` puts the
+ * C reference (`../ref/nginx`, from `../shared/tools/reference/build.sh`) beside us at once.
  *
- *   npx tsx bench/scale-ab.ts REV_A REV_B [--n 150] [--reps 3] [--window 25] [--server node|bun|deno]
+ *   npx tsx bench/scale-ab.ts REV_A REV_B [--n 150] [--reps 3] [--window 25] [--server node|bun|deno|ref] [--server-b …]
  *
  * N publishers per side (2 × N in all: keep the two servers and two rigs inside the cores).
  */
@@ -25,11 +26,12 @@ const { values, positionals } = parseArgs({
     reps: { type: "string", default: "3" },
     window: { type: "string", default: "25" },
     server: { type: "string", default: "node" },
+    "server-b": { type: "string" },
   },
 });
 const [revA, revB] = positionals;
 if (!revA || !revB) {
-  console.error("usage: npx tsx bench/scale-ab.ts REV_A REV_B [--n 150] [--reps 3] [--window 25] [--server node|bun|deno]");
+  console.error("usage: npx tsx bench/scale-ab.ts REV_A REV_B [--n 150] [--reps 3] [--window 25] [--server node|bun|deno|ref] [--server-b …]");
   process.exit(2);
 }
 const scale = join(ROOT, "..", "shared", "tools", "scale", "scale.py");
@@ -47,16 +49,19 @@ function checkout(rev: string, dir: string): void {
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
 }
 
-/** One scale.py run on `dir`; resolves with its row (`server N cpu% cpu%/pub …`). */
-function run(dir: string): Promise<{ row: string; cpu: number }> {
+const serverA = values.server!;
+const serverB = values["server-b"] ?? serverA;
+
+/** One scale.py run of `server` on `dir`; resolves with its row (`server N cpu% cpu%/pub …`). */
+function run(dir: string, server: string): Promise<{ row: string; cpu: number }> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, NODE_OPTIONS: process.env.NODE_OPTIONS ?? "--max-semi-space-size=4" };
-    const p = spawn("python3", [scale, "--servers", values.server!, "--n", values.n!, "--window", values.window!, "--project", dir], { env, stdio: ["ignore", "pipe", "inherit"] });
+    const p = spawn("python3", [scale, "--servers", server, "--n", values.n!, "--window", values.window!, "--project", dir], { env, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.on("error", reject);
     p.on("close", () => {
-      const row = out.split("\n").find((l) => l.trim().startsWith(`${values.server} `));
+      const row = out.split("\n").find((l) => l.trim().startsWith(`${server} `));
       if (!row) return reject(new Error(`scale.py printed no row for ${dir}:\n${out}`));
       resolve({ row: row.trim(), cpu: Number(row.trim().split(/\s+/)[2]) });
     });
@@ -71,7 +76,7 @@ try {
   checkout(revB, dirB);
   const ratios: number[] = [];
   for (let i = 1; i <= Number(values.reps); i++) {
-    const [a, b] = await Promise.all([run(dirA), run(dirB)]);
+    const [a, b] = await Promise.all([run(dirA, serverA), run(dirB, serverB)]);
     ratios.push(b.cpu / a.cpu);
     console.log(`A ${revA.padEnd(10)} ${a.row}`);
     console.log(`B ${revB.padEnd(10)} ${b.row}`);
