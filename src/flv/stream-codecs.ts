@@ -1,6 +1,6 @@
 import type { AmfValue } from "../rtmp/amf0.ts";
 import { StreamCodecState } from "./codec-state.ts";
-import { oneTag, parseAudioTags, parseVideoTags, type MediaTag } from "./tag.ts";
+import { parseAudioTags, parseVideoTags, type MediaTag } from "./tag.ts";
 
 /**
  * The codec state of each track of one stream: track 0 (every single-track publisher), and each
@@ -11,8 +11,6 @@ export class StreamCodecs {
   readonly main = new StreamCodecState();
   private readonly others = new Map<number, StreamCodecState>();
   private lastMetadata: AmfValue[] | null = null;
-  /** The tag list a legacy message is parsed into (consumed before the next message). */
-  private readonly legacyTag = oneTag();
 
   of(index: number): StreamCodecState {
     if (index === 0) return this.main;
@@ -28,11 +26,10 @@ export class StreamCodecs {
   /**
    * One audio or video message: its tags — a ManyTracks multitrack message carries several, each
    * parsed once — applied to their tracks' codec states (spec §0: the codec layer sees every
-   * message first). Throws an `FlvError` when a tag is malformed. The list (and a legacy tag in
-   * it) is reused by the next call.
+   * message first). Throws an `FlvError` when a tag is malformed.
    */
   onMedia(video: boolean, payload: Uint8Array): MediaTag[] {
-    const tags = video ? parseVideoTags(payload, this.legacyTag) : parseAudioTags(payload, this.legacyTag);
+    const tags = video ? parseVideoTags(payload) : parseAudioTags(payload);
     for (const tag of tags) {
       const c = this.of(tag.trackId);
       if (video) c.onVideoTag(tag);

@@ -121,37 +121,8 @@ export function parseVideoTag(b: Uint8Array): MediaTag {
   return parseVideoTags(b)[0];
 }
 
-/** A list of one tag that a parser may overwrite for a legacy tag (see `parseVideoTags`). */
-export type OneTag = [MediaTag];
-
-/** A `OneTag` to reuse from message to message. */
-export function oneTag(): OneTag {
-  return [{ kind: "skip", enhanced: false, codecId: 0, fourcc: null, key: false, cts: 0, data: new Uint8Array(0), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: 0 }];
-}
-
-/** Fills the tag of `out` with a legacy tag (every field, so its shape never changes). */
-function legacy(out: OneTag, kind: MediaTag["kind"], codecId: number, key: boolean, cts: number, data: Uint8Array, flags: number): OneTag {
-  const t = out[0];
-  t.kind = kind;
-  t.enhanced = false;
-  t.codecId = codecId;
-  t.fourcc = null;
-  t.key = key;
-  t.cts = cts;
-  t.data = data;
-  t.trackId = 0;
-  t.timestampOffsetNs = 0;
-  t.packetType = -1;
-  t.flags = flags;
-  return out;
-}
-
-/**
- * Every track a video message carries (one unless it is a ManyTracks multitrack message). Throws
- * RTMP_ERR_BAD_DATA when too short. `reuse`: a legacy tag is written into it and it is returned
- * (no list and no tag allocated per message; the caller is done with it before the next call).
- */
-export function parseVideoTags(b: Uint8Array, reuse: OneTag = oneTag()): MediaTag[] {
+/** Every track a video message carries (one unless it is a ManyTracks multitrack message). Throws RTMP_ERR_BAD_DATA when too short. */
+export function parseVideoTags(b: Uint8Array): MediaTag[] {
   if (b.byteLength < 1) throw badData("video", 0);
   const b0 = b[0];
   if (!(b0 & 0x80)) {
@@ -159,9 +130,11 @@ export function parseVideoTags(b: Uint8Array, reuse: OneTag = oneTag()): MediaTa
     const key = b0 >> 4 === 1;
     if (codecId === 7) {
       if (b.byteLength < 5) throw badData("H.264 video", b.byteLength);
-      return legacy(reuse, b[1] === 0 ? "sequence-header" : "frame", codecId, key, s24(b, 2), b.subarray(5), b0);
+      const pt = b[1];
+      const data = b.subarray(5);
+      return [{ kind: pt === 0 ? "sequence-header" : "frame", enhanced: false, codecId, fourcc: null, key, cts: s24(b, 2), data, trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
     }
-    return legacy(reuse, "frame", codecId, false, 0, b.subarray(1), b0);
+    return [{ kind: "frame", enhanced: false, codecId, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
   }
   const frameType = (b0 >> 4) & 0x07;
   const { parts, offsetNs } = readExHeader(b, b0 & 0x0f, VPT.MODEX, VPT.MULTITRACK, "video");
@@ -189,16 +162,18 @@ export function parseAudioTag(b: Uint8Array): MediaTag {
   return parseAudioTags(b)[0];
 }
 
-/** Every track an audio message carries; `reuse` as for `parseVideoTags`. */
-export function parseAudioTags(b: Uint8Array, reuse: OneTag = oneTag()): MediaTag[] {
+/** Every track an audio message carries. */
+export function parseAudioTags(b: Uint8Array): MediaTag[] {
   if (b.byteLength < 1) throw badData("audio", 0);
   const b0 = b[0];
   const fmt = b0 >> 4;
   if (fmt === 10) {
     if (b.byteLength < 2) throw badData("AAC audio", b.byteLength);
-    return legacy(reuse, b[1] === 0 ? "sequence-header" : "frame", 10, false, 0, b.subarray(2), b0);
+    return [{ kind: b[1] === 0 ? "sequence-header" : "frame", enhanced: false, codecId: 10, fourcc: null, key: false, cts: 0, data: b.subarray(2), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
   }
-  if (fmt !== 9) return legacy(reuse, "frame", fmt, false, 0, b.subarray(1), b0);
+  if (fmt !== 9) {
+    return [{ kind: "frame", enhanced: false, codecId: fmt, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
+  }
   const { parts, offsetNs } = readExHeader(b, b0 & 0x0f, APT.MODEX, APT.MULTITRACK, "audio");
   return parts.map(({ packetType, fourcc, body, trackId }): MediaTag => {
     const kind = packetType === APT.SEQUENCE_START ? "sequence-header" : packetType === APT.CODED_FRAMES ? "frame" : "skip";

@@ -9,22 +9,42 @@ export class RateHistory {
   /** The second (ms / 1000, floored) of the newest bucket, and of the first frame. */
   private head = 0;
   private first = 0;
+  /** What the current second (`head`) counted so far (not yet in the ring). */
+  private curBytes = 0;
+  private curFrames = 0;
   private readonly seconds: number;
 
   constructor(seconds = 120) {
     this.seconds = seconds;
   }
 
+  /** Counts one frame. The current second is counted in two fields, moved into the ring when it ends. */
   add(bytes: number, nowMs: number): void {
     const sec = Math.floor(nowMs / 1000);
+    if (sec !== this.head || !this.bytes) this.rollTo(sec);
+    this.curBytes += bytes;
+    this.curFrames++;
+  }
+
+  /** The current second ends: its counts go into the ring, and `sec` starts. */
+  private rollTo(sec: number): void {
     if (!this.bytes) {
       this.bytes = new Uint32Array(this.seconds);
       this.frames = new Uint16Array(this.seconds);
       this.head = this.first = sec;
-    } else if (sec !== this.head) this.advance(sec);
+      return;
+    }
+    if (sec < this.head) return; // the clock stepped back: keep counting into the newest second
+    this.store();
+    this.advance(sec);
+  }
+
+  /** The counts of the current second into its bucket. */
+  private store(): void {
     const i = this.head % this.seconds;
-    this.bytes[i] = Math.min(0xffffffff, this.bytes[i] + bytes);
-    this.frames![i] = Math.min(0xffff, this.frames![i] + 1);
+    this.bytes![i] = Math.min(0xffffffff, this.bytes![i] + this.curBytes);
+    this.frames![i] = Math.min(0xffff, this.frames![i] + this.curFrames);
+    this.curBytes = this.curFrames = 0;
   }
 
   /**
@@ -36,7 +56,10 @@ export class RateHistory {
     const now = Math.floor(nowMs / 1000);
     const window = this.seconds - 1; // the current second is still filling
     if (!this.bytes) return { start: now, window, bitrate: [], frameRate: [] };
-    if (now > this.head) this.advance(now);
+    if (now > this.head) {
+      this.store();
+      this.advance(now);
+    }
     const start = Math.max(now - window, this.first);
     const n = Math.max(0, now - start);
     const bitrate: number[] = new Array(n);
