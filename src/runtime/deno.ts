@@ -110,24 +110,20 @@ class DenoTcpConn implements Conn {
     });
   }
 
-  /** One read of the socket (an owned chunk), or null at EOF; throws what the read threw. */
-  private async readChunk(): Promise<Uint8Array | null> {
-    let n: number | null;
-    try {
-      n = await this.conn.read(this.buf.next());
-    } catch (err) {
+  /** One read of the socket (an owned chunk), or null at EOF; rejects with what the read threw. */
+  private readChunk(): Promise<Uint8Array | null> {
+    return this.conn.read(this.buf.next()).then(this.readDoneWith, (err) => {
       this.readFailed();
       throw err;
-    }
-    return this.readDoneWith(n);
+    });
   }
 
   /** What a read returned: the chunk it filled, or null at EOF (the read side is done). */
-  private readDoneWith(n: number | null): Uint8Array | null {
+  private readonly readDoneWith = (n: number | null): Uint8Array | null => {
     if (n !== null) return this.buf.take(n);
     this.readFailed();
     return null;
-  }
+  };
 
   private readFailed(): void {
     this.readDone = true;

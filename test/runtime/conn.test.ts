@@ -71,6 +71,19 @@ function checkingSink(c: number, pauseEvery: number) {
   return { sink, done, result };
 }
 
+/** Reads `conn` to its end, checking every byte against connection `c`'s sequence; the byte count. */
+async function readChecked(conn: Conn, c: number): Promise<number> {
+  const r = conn.readable.getReader();
+  let got = 0;
+  for (;;) {
+    const next = await r.read();
+    if (next.done) return got;
+    const chunk = next.value;
+    for (let i = 0; i < chunk.byteLength; i++) assert.equal(chunk[i], byteAt(c, got + i));
+    got += chunk.byteLength;
+  }
+}
+
 async function accept(l: Listener, n: number): Promise<Conn[]> {
   const out: Conn[] = [];
   for await (const c of l) {
@@ -139,27 +152,11 @@ test("a half-close ends the reader; the other direction still carries data", { t
     const cw = client.writable.getWriter();
     await cw.write(pattern(1, 0, 5000));
     await cw.close();
-    const r = server.readable.getReader();
-    let got = 0;
-    for (;;) {
-      const { value, done } = await r.read();
-      if (done) break;
-      for (let i = 0; i < value!.byteLength; i++) assert.equal(value![i], byteAt(1, got + i));
-      got += value!.byteLength;
-    }
-    assert.equal(got, 5000);
+    assert.equal(await readChecked(server, 1), 5000);
     const sw = server.writable.getWriter();
     await sw.write(pattern(2, 0, 3000));
     await sw.close();
-    const cr = client.readable.getReader();
-    let back = 0;
-    for (;;) {
-      const { value, done } = await cr.read();
-      if (done) break;
-      for (let i = 0; i < value!.byteLength; i++) assert.equal(value![i], byteAt(2, back + i));
-      back += value!.byteLength;
-    }
-    assert.equal(back, 3000);
+    assert.equal(await readChecked(client, 2), 3000);
     await Promise.all([client.closed, server.closed]);
   } finally {
     l.close();
