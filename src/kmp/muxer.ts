@@ -47,10 +47,13 @@ export class HeaderScratch {
   headers: Uint8Array[] = [];
   view = new DataView(new ArrayBuffer(0));
 
-  /** Room for `n` frame headers (grows, never shrinks). */
-  fit(n: number): void {
+  /**
+   * Room for `n` frame headers (grows, never shrinks). `spare`: room to grow into, for a scratch
+   * kept from batch to batch; without it exactly `n` slots (a batch's own headers).
+   */
+  fit(n: number, spare = true): void {
     if (this.headers.length >= n) return;
-    const slots = Math.max(n, 2 * this.headers.length, 16);
+    const slots = spare ? Math.max(n, 2 * this.headers.length, 16) : n;
     // the buffer first: asking a typed array for its `.buffer` makes JavaScriptCore move its storage
     const buf = new ArrayBuffer(FRAME_HEADER_SIZE * slots);
     this.view = new DataView(buf);
@@ -68,7 +71,7 @@ const NO_MINF: readonly (Uint8Array | null)[] = Object.freeze([]);
  */
 export function muxBatch(writes: TrackWrite[], scratch?: HeaderScratch): KmpPackets {
   const h = scratch ?? new HeaderScratch();
-  h.fit(writes.length);
+  h.fit(writes.length, scratch !== undefined);
   const view = h.view;
   let minf: (Uint8Array | null)[] | null = null;
   let bytes = 0;

@@ -56,10 +56,7 @@ export class RateHistory {
     const now = Math.floor(nowMs / 1000);
     const window = this.seconds - 1; // the current second is still filling
     if (!this.bytes) return { start: now, window, bitrate: [], frameRate: [] };
-    if (now > this.head) {
-      this.store();
-      this.advance(now);
-    }
+    if (now > this.head) this.rollTo(now);
     const start = Math.max(now - window, this.first);
     const n = Math.max(0, now - start);
     const bitrate: number[] = new Array(n);
@@ -72,9 +69,8 @@ export class RateHistory {
     return { start, window, bitrate, frameRate };
   }
 
-  /** Moves the newest bucket to `sec`, zeroing the seconds skipped (at most the whole ring). */
+  /** Moves the newest bucket to `sec` (not before it), zeroing the seconds skipped (at most the whole ring). */
   private advance(sec: number): void {
-    if (sec < this.head) return; // the clock stepped back: keep counting into the newest bucket
     const gap = Math.min(sec - this.head, this.seconds);
     for (let k = 1; k <= gap; k++) {
       const i = (this.head + k) % this.seconds;
