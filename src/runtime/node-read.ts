@@ -1,8 +1,28 @@
 import * as tls from "node:tls";
 import type * as net from "node:net";
 
-/** The socket handle's call that makes it read into a buffer of ours (node:net `onread`). */
-type UserBufferHandle = { useUserBuffer?: (buf: Uint8Array) => void };
+/** The socket handle's call that makes it read into a buffer of ours (node:net `onread`), and its read callback. */
+type UserBufferHandle = { useUserBuffer?: (buf: Uint8Array) => void; onread?: (this: unknown, ab: unknown) => unknown };
+
+/**
+ * Where Node's stream handles put the result of a read before they call `onread`: the byte count
+ * (or error) is a slot of a shared `Int32Array` (`internalBinding('stream_wrap').streamBaseState`,
+ * also reachable as `process.binding('stream_wrap')`), not an argument.
+ */
+export type ReadResultSlot = { state: Int32Array; index: number };
+
+/** The read buffer every plain socket of a runtime shares, and the read-result slot (null: node:net's callback). */
+export type ReadScratch = { buf: Uint8Array; slot: ReadResultSlot | null };
+
+/** The read-result slot of this Node, or null where it is not reachable. */
+export function readResultSlot(): ReadResultSlot | null {
+  try {
+    const binding = (process as unknown as { binding(name: string): { streamBaseState?: unknown; kReadBytesOrError?: unknown } }).binding("stream_wrap");
+    const { streamBaseState: state, kReadBytesOrError: index } = binding;
+    if (state instanceof Int32Array && typeof index === "number" && index >= 0 && index < state.length) return { state, index };
+  } catch { /* no process.binding, or not this module */ }
+  return null;
+}
 
 /** Bytes one read may take (what node:net reads at most by default). */
 export const READ_SCRATCH_BYTES = 64 * 1024;
@@ -21,9 +41,12 @@ export const READ_SCRATCH_BYTES = 64 * 1024;
  *
  * Node keeps a socket's read buffer in three symbol-keyed fields (`kBuffer`, `kBufferCb`,
  * `kBufferGen`) and the handle's `useUserBuffer`; where a Node version lacks one of them, or for
- * TLS sockets, nothing is changed and false is returned (the caller listens for `data`).
+ * TLS sockets, nothing is changed and false is returned (the caller listens for `data`). With
+ * the read-result slot the handle's `onread` is ours for reads with data (sockets here never
+ * set a timeout, which is what node:net's callback would refresh per read).
  */
-export function readIntoScratch(socket: net.Socket, scratch: Uint8Array, onChunk: (chunk: Uint8Array) => void): boolean {
+export function readIntoScratch(socket: net.Socket, shared: ReadScratch, onChunk: (chunk: Uint8Array) => void): boolean {
+  const { buf: scratch, slot } = shared;
   if (socket instanceof tls.TLSSocket) return false;
   const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
   if (!handle || typeof handle.useUserBuffer !== "function") return false;
@@ -38,5 +61,20 @@ export function readIntoScratch(socket: net.Socket, scratch: Uint8Array, onChunk
   fields[kBufferCb] = (n: number): void => onChunk(scratch.slice(0, n));
   fields[kBufferGen] = null; // the same buffer for every read
   handle.useUserBuffer(scratch);
+  const nodeOnRead = handle.onread;
+  if (slot && typeof nodeOnRead === "function") {
+    // a read with data comes to us without node:net's callback in between (its owner lookup,
+    // timer refresh and checks per read); the end and errors still go to it (it ends or
+    // destroys the socket)
+    const { state, index } = slot;
+    handle.onread = function (this: unknown, ab: unknown): unknown {
+      const n = state[index];
+      if (n > 0) {
+        onChunk(scratch.slice(0, n));
+        return undefined;
+      }
+      return nodeOnRead.call(this, ab);
+    };
+  }
   return true;
 }

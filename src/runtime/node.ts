@@ -1,5 +1,5 @@
 import { PushReadSide } from "./push-read.ts";
-import { READ_SCRATCH_BYTES, readIntoScratch } from "./node-read.ts";
+import { READ_SCRATCH_BYTES, readIntoScratch, readResultSlot, type ReadScratch } from "./node-read.ts";
 import { plainIp } from "./socket-common.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
@@ -21,7 +21,7 @@ export class NodeConn implements Conn {
   private readonly input: PushReadSide;
 
   /** `scratch`: the read buffer every plain socket of the runtime shares (`readIntoScratch`). */
-  constructor(socket: net.Socket, scratch: Uint8Array) {
+  constructor(socket: net.Socket, scratch: ReadScratch) {
     this.socket = socket;
     this.localAddr = { hostname: plainIp(socket.localAddress), port: socket.localPort ?? 0 };
     this.remoteAddr = { hostname: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0 };
@@ -86,7 +86,7 @@ class NodeListener implements Listener {
   private readonly server: net.Server;
   private readonly conns = new ConnQueue(() => this.close());
 
-  constructor(server: net.Server, scratch: Uint8Array) {
+  constructor(server: net.Server, scratch: ReadScratch) {
     this.server = server;
     const a = server.address() as net.AddressInfo;
     this.addr = { hostname: plainIp(a.address), port: a.port };
@@ -111,7 +111,7 @@ class NodeListener implements Listener {
   }
 }
 
-function nodeListen(opts: ListenOptions, scratch: Uint8Array): Promise<Listener> {
+function nodeListen(opts: ListenOptions, scratch: ReadScratch): Promise<Listener> {
   return new Promise((resolve, reject) => {
     const server = opts.tls
       ? tls.createServer({ allowHalfOpen: true, noDelay: true, cert: opts.tls.cert, key: opts.tls.key })
@@ -125,7 +125,7 @@ function nodeListen(opts: ListenOptions, scratch: Uint8Array): Promise<Listener>
   });
 }
 
-function nodeConnect(opts: ConnectOptions, scratch: Uint8Array): Promise<Conn> {
+function nodeConnect(opts: ConnectOptions, scratch: ReadScratch): Promise<Conn> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason ?? new Error("aborted"));
     const socket = net.connect({ host: opts.hostname, port: opts.port, allowHalfOpen: true, noDelay: true });
@@ -255,7 +255,7 @@ type Proc = {
 export function nodeRuntime(): Runtime {
   const proc = (globalThis as unknown as { process: Proc }).process;
   keepWorkerOnDisconnect();
-  const scratch = new Uint8Array(READ_SCRATCH_BYTES);
+  const scratch: ReadScratch = { buf: new Uint8Array(READ_SCRATCH_BYTES), slot: readResultSlot() };
   return {
     name: "node",
     listen: (o) => nodeListen(o, scratch),
