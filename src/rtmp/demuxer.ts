@@ -1,3 +1,4 @@
+import { compact } from "../bytes/bytes.ts";
 import type { ByteSink } from "../runtime/types.ts";
 import { ChunkDecoder, type ChunkDecoderOptions, type RtmpMessage } from "./chunk-decoder.ts";
 
@@ -135,7 +136,7 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
           return undefined;
         }
         this.inStream++;
-        return writer().write(chunk);
+        return writer().write(compact(chunk)); // it waits: only its own bytes
       },
       // nothing in the stream: its whole queue is free (no call into the stream machinery)
       get desiredSize() {

@@ -12,7 +12,35 @@ type UserBufferHandle = { useUserBuffer?: (buf: Uint8Array) => void; onread?: (t
 export type ReadResultSlot = { state: Int32Array; index: number };
 
 /** The read buffer every plain socket of a runtime shares, and the read-result slot (null: node:net's callback). */
-export type ReadScratch = { buf: Uint8Array; slot: ReadResultSlot | null };
+export type ReadScratch = { buf: Uint8Array; slot: ReadResultSlot | null; slab: ReadSlab };
+
+/**
+ * Where the reads are copied out of the scratch buffer: consecutive views into a 64 KiB block
+ * that every socket shares, a new block when one is full — one allocation per block instead of
+ * an `ArrayBuffer` (malloc, free, its sweep) per read. A block is never written twice, so a view
+ * stays valid; one kept for long keeps its block alive, which is why what waits in a queue keeps
+ * a compact copy (`compact`).
+ */
+export class ReadSlab {
+  private block = new Uint8Array(0);
+  private used = 0;
+  private readonly size: number;
+
+  constructor(size = 64 * 1024) {
+    this.size = size;
+  }
+
+  copy(src: Uint8Array, n: number): Uint8Array {
+    if (this.used + n > this.block.byteLength) {
+      this.block = new Uint8Array(Math.max(this.size, n));
+      this.used = 0;
+    }
+    const at = this.used;
+    this.block.set(n === src.byteLength ? src : src.subarray(0, n), at);
+    this.used = at + n;
+    return this.block.subarray(at, at + n);
+  }
+}
 
 /** The read-result slot of this Node, or null where it is not reachable. */
 export function readResultSlot(): ReadResultSlot | null {
@@ -29,10 +57,10 @@ export const READ_SCRATCH_BYTES = 64 * 1024;
 
 /**
  * Makes a plain node:net socket read into `scratch` and hand each read to `onChunk` from the
- * handle's read callback, as a copy of exactly the bytes read: what `net.connect({ onread })`
+ * handle's read callback, as a copy of exactly the bytes read (`ReadSlab`): what `net.connect({ onread })`
  * does, for sockets `net.Server` accepted too (it offers no `onread`). No `Buffer`, no
  * `Readable` queue, no `data` event and no `nextTick` per read, and no 64 KiB allocation
- * shrunk to size.
+ * shrunk to size, and no allocation of its own per read.
  *
  * Every socket of the process may share one scratch buffer: libuv reads a socket into it and
  * calls back before it reads the next one, and the callback copies the bytes out before it
@@ -58,7 +86,8 @@ export function readIntoScratch(socket: net.Socket, shared: ReadScratch, onChunk
   if (!kBuffer || !kBufferCb || !kBufferGen) return false;
   const fields = socket as unknown as Record<symbol, unknown>;
   fields[kBuffer] = scratch;
-  fields[kBufferCb] = (n: number): void => onChunk(scratch.slice(0, n));
+  const slab = shared.slab;
+  fields[kBufferCb] = (n: number): void => onChunk(slab.copy(scratch, n));
   fields[kBufferGen] = null; // the same buffer for every read
   handle.useUserBuffer(scratch);
   const nodeOnRead = handle.onread;
@@ -70,7 +99,7 @@ export function readIntoScratch(socket: net.Socket, shared: ReadScratch, onChunk
     handle.onread = function (this: unknown, ab: unknown): unknown {
       const n = state[index];
       if (n > 0) {
-        onChunk(scratch.slice(0, n));
+        onChunk(slab.copy(scratch, n));
         return undefined;
       }
       return nodeOnRead.call(this, ab);

@@ -1,5 +1,5 @@
 import { PushReadSide } from "./push-read.ts";
-import { READ_SCRATCH_BYTES, readIntoScratch, readResultSlot, type ReadScratch } from "./node-read.ts";
+import { READ_SCRATCH_BYTES, readIntoScratch, readResultSlot, ReadSlab, type ReadScratch } from "./node-read.ts";
 import { plainIp } from "./socket-common.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
@@ -255,7 +255,7 @@ type Proc = {
 export function nodeRuntime(): Runtime {
   const proc = (globalThis as unknown as { process: Proc }).process;
   keepWorkerOnDisconnect();
-  const scratch: ReadScratch = { buf: new Uint8Array(READ_SCRATCH_BYTES), slot: readResultSlot() };
+  const scratch: ReadScratch = { buf: new Uint8Array(READ_SCRATCH_BYTES), slot: readResultSlot(), slab: new ReadSlab() };
   return {
     name: "node",
     listen: (o) => nodeListen(o, scratch),

@@ -16,8 +16,9 @@ export interface ByteSink {
 
 /**
  * A TCP connection as web streams. Every runtime adapter (Deno, Bun, node:net) implements it.
- * - `readable` yields what the peer sent (chunks are owned by the reader: adapters never reuse them)
- *   and closes at the peer's FIN; it errors on a reset.
+ * - `readable` yields what the peer sent (chunks are owned by the reader: adapters never reuse them;
+ *   they may be views into a block shared with other reads, so what keeps one waiting keeps a
+ *   `compact` copy) and closes at the peer's FIN; it errors on a reset.
  * - `writable` resolves a write once the runtime has accepted the bytes (kernel or runtime buffer);
  *   `writable.close()` is a half-close (FIN) — reading goes on.
  * - `close()` tears the whole socket down at once (both directions, pending writes dropped).

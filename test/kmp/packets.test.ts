@@ -101,8 +101,11 @@ test("muxBatch (the KmpMuxer's transform): a batch of writes becomes the spec's 
 });
 
 test("KmpMuxer.push: straight into the sink while it has room; the rest queues in the stream and reaches the sink in order as it drains", async () => {
-  const frame = (dts: number): TrackWrite => ({ mediaInfo: null, frame: { created: 0, dts, key: false, ptsDelay: 0, data: new Uint8Array(100) } });
+  // each frame's data a view into one larger buffer, as frames of one socket read are
+  const read = new Uint8Array(1000);
+  const frame = (dts: number): TrackWrite => ({ mediaInfo: null, frame: { created: 0, dts, key: false, ptsDelay: 0, data: read.subarray(dts * 100, dts * 100 + 100) } });
   const got: number[] = [];
+  const viewsRead: number[] = [];
   let room = 3; // frames the sink takes before it is full
   let wake: (() => void) | null = null;
   const sink: PacketSink = {
@@ -112,6 +115,7 @@ test("KmpMuxer.push: straight into the sink while it has room; the rest queues i
         if (room <= 0) return i;
         room--;
         got.push(p.writes[i].frame.dts);
+        if (p.writes[i].frame.data.buffer === read.buffer) viewsRead.push(p.writes[i].frame.dts);
       }
       return p.writes.length;
     },
@@ -131,4 +135,5 @@ test("KmpMuxer.push: straight into the sink while it has room; the rest queues i
   muxer.close();
   await muxer.drained;
   assert.deepEqual(got, [1, 2, 3, 4, 5, 6], "every frame once, in order");
+  assert.deepEqual(viewsRead, [1, 2, 3], "a frame that waited in the queue holds only its own bytes (a copy)");
 });

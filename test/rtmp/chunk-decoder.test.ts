@@ -83,6 +83,9 @@ test("RtmpDemuxer.input: reads while the taker is busy queue in the stream and c
   const got: MessageBatch[] = [];
   let waiting: Promise<void> | null = null;
   let busyTakes = 0;
+  let inWrite = false;
+  /** Per batch handed over later (from the queue): whether a payload still viewed the socket's buffer. */
+  const fromQueue: boolean[] = [];
   const taker = {
     get free() {
       return waiting === null;
@@ -91,6 +94,7 @@ test("RtmpDemuxer.input: reads while the taker is busy queue in the stream and c
     take(b: MessageBatch) {
       assert.equal(waiting, null, "a batch handed over while the taker was busy");
       got.push(b);
+      if (!inWrite) fromQueue.push(b.messages.some((m) => m.payload.buffer === body.buffer));
       // every third batch keeps the taker busy for a while: the reads behind it must queue
       if (got.length % 3 === 0) {
         busyTakes++;
@@ -102,7 +106,9 @@ test("RtmpDemuxer.input: reads while the taker is busy queue in the stream and c
   const { sink, done } = demuxer.input(taker);
   let queued = 0;
   for (const r of reads) {
+    inWrite = true;
     const p = sink.write(r);
+    inWrite = false;
     if (p) {
       queued++;
       await new Promise((res) => setTimeout(res, 0)); // the socket's next read comes later
@@ -111,6 +117,9 @@ test("RtmpDemuxer.input: reads while the taker is busy queue in the stream and c
   await sink.close();
   await done;
   assert.ok(busyTakes > 0 && queued > 0, `the queued path was not exercised (${busyTakes} busy takes, ${queued} queued reads)`);
+  // a read that waits holds only its own bytes (a socket read may be a view into a shared block)
+  assert.ok(fromQueue.length > 0, "no batch came from the queue");
+  assert.deepEqual(fromQueue.filter((viewsSocket) => viewsSocket), [], "a queued read kept a view of the socket's buffer");
   assert.deepEqual(
     got.flatMap((b) => b.messages).map((m) => [m.type, m.timestamp, m.payload.length]),
     decodeAll([body]).msgs.map((m) => [m.type, m.ts, m.len]),
