@@ -112,53 +112,34 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
    * last `take` freed the taker), and rejects with what aborted the input.
    */
   input(taker: BatchTaker): { sink: ByteSink; done: Promise<void> } {
-    let w: WritableStreamDefaultWriter<Uint8Array> | null = null;
-    let drained: Promise<void> | null = null;
-    let end!: (err?: unknown) => void;
-    const ended = new Promise<void>((resolve, reject) => {
-      end = (err) => (err === undefined ? resolve() : reject(err));
-    });
-    const idle = (): boolean => this.inStream === 0 && this.outStream === 0;
-    const queueBytes = this.queueBytes;
-    // the first read that has to wait builds the stream and the loop that hands its batches on
-    const writer = (): WritableStreamDefaultWriter<Uint8Array> => {
-      if (w) return w;
-      const s = this.transform();
-      w = s.writable.getWriter();
-      drained = this.handOn(s.readable, taker);
-      return w;
-    };
-    const sink: ByteSink = {
-      write: (chunk) => {
-        if ((!w || idle()) && taker.free) {
-          const b = this.decode(chunk);
-          if (b) taker.take(b);
-          return undefined;
-        }
-        this.inStream++;
-        return writer().write(compact(chunk)); // it waits: only its own bytes
-      },
-      // nothing in the stream: its whole queue is free (no call into the stream machinery)
-      get desiredSize() {
-        return !w || idle() ? queueBytes : w.desiredSize;
-      },
-      get ready() {
-        return w ? w.ready : Promise.resolve();
-      },
-      close: async () => {
-        if (w) {
-          await w.close();
-          await drained;
-        }
-        await taker.whenFree();
-        end();
-      },
-      abort: async (reason) => {
-        end(reason ?? new Error("input aborted"));
-        if (w) await w.abort(reason);
-      },
-    };
-    return { sink, done: ended };
+    const sink = new DemuxerEntry(this, taker);
+    return { sink, done: sink.done };
+  }
+
+  /** A read for the taker now (nothing queued in the stream, the taker free), or null. */
+  decodeNow(chunk: Uint8Array): MessageBatch | null {
+    return this.decode(chunk);
+  }
+
+  /** Nothing written into the stream is still in it (or on its way to the taker). */
+  get idle(): boolean {
+    return this.inStream === 0 && this.outStream === 0;
+  }
+
+  /** A read that has to wait: into the stream, behind what is there. */
+  queue(w: WritableStreamDefaultWriter<Uint8Array>, chunk: Uint8Array): Promise<void> {
+    this.inStream++;
+    return w.write(compact(chunk)); // it waits: only its own bytes
+  }
+
+  /** The stream's writer for `taker`, and the loop that hands its batches on (`drained`). */
+  openStream(taker: BatchTaker): { w: WritableStreamDefaultWriter<Uint8Array>; drained: Promise<void> } {
+    const s = this.transform();
+    return { w: s.writable.getWriter(), drained: this.handOn(s.readable, taker) };
+  }
+
+  get queueLimit(): number {
+    return this.queueBytes;
   }
 
   /** The batches that queued in the stream, to the taker in order, each once it is free. */
@@ -177,5 +158,60 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
     } finally {
       r.releaseLock();
     }
+  }
+}
+
+/**
+ * `RtmpDemuxer.input`'s entry (a class, so that every session's entry shares one shape: a reader
+ * asks its `desiredSize` per read). The first read that has to wait builds the stream.
+ */
+class DemuxerEntry implements ByteSink {
+  readonly done: Promise<void>;
+  private readonly demuxer: RtmpDemuxer;
+  private readonly taker: BatchTaker;
+  private w: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  private drained: Promise<void> | null = null;
+  private end!: (err?: unknown) => void;
+
+  constructor(demuxer: RtmpDemuxer, taker: BatchTaker) {
+    this.demuxer = demuxer;
+    this.taker = taker;
+    this.done = new Promise<void>((resolve, reject) => {
+      this.end = (err) => (err === undefined ? resolve() : reject(err));
+    });
+  }
+
+  write(chunk: Uint8Array): Promise<void> | undefined {
+    const d = this.demuxer;
+    if ((!this.w || d.idle) && this.taker.free) {
+      const b = d.decodeNow(chunk);
+      if (b) this.taker.take(b);
+      return undefined;
+    }
+    if (!this.w) ({ w: this.w, drained: this.drained } = d.openStream(this.taker));
+    return d.queue(this.w, chunk);
+  }
+
+  /** Nothing in the stream: its whole queue is free (no call into the stream machinery). */
+  get desiredSize(): number | null {
+    return !this.w || this.demuxer.idle ? this.demuxer.queueLimit : this.w.desiredSize;
+  }
+
+  get ready(): Promise<void> {
+    return this.w ? this.w.ready : Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    if (this.w) {
+      await this.w.close();
+      await this.drained;
+    }
+    await this.taker.whenFree();
+    this.end();
+  }
+
+  async abort(reason?: unknown): Promise<void> {
+    this.end(reason ?? new Error("input aborted"));
+    if (this.w) await this.w.abort(reason);
   }
 }
