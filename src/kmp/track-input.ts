@@ -3,6 +3,7 @@ import type { TrackConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { KmpFrame, MediaInfo } from "../media/types.ts";
 import type { Clock } from "../time/clock.ts";
+import { Deadline } from "../time/deadline.ts";
 import { PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER, type ByteLog } from "./byte-log.ts";
 import type { UnpublishReason } from "./controller.ts";
 import { FrameStats } from "./frame-stats.ts";
@@ -49,7 +50,8 @@ export class TrackInput implements PacketSink {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly mediaType: "video" | "audio";
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** kmp_flush_timeout: a moving deadline, so a filled buffer's reset costs no timer call. */
+  private readonly flush: Deadline;
   private roomWaiters: (() => void)[] = [];
   private started = false;
   /** The watermark procedure acted during a write: `append` asks for the room again. */
@@ -63,6 +65,14 @@ export class TrackInput implements PacketSink {
     this.logger = o.logger;
     this.mediaType = o.mediaType;
     this.frames = new FrameStats(o.clock.nowMs());
+    this.flush = new Deadline(o.clock, () => {
+      try {
+        this.log.appendAll();
+        this.owner.flushed();
+      } catch (err) {
+        this.owner.fail("unexpected", err as Error);
+      }
+    });
     // the sink's high-water mark is the low watermark: while the track is congested its write
     // waits, the queues above fill (each counts bytes) and the session stops reading the socket
     const sinkBytes = Math.floor((o.log.memLimit * o.config.kmp_mem_low_watermark) / 100);
@@ -169,21 +179,10 @@ export class TrackInput implements PacketSink {
   }
 
   private armFlush(reset: boolean): void {
-    if (this.flushTimer && !reset) return;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      try {
-        this.log.appendAll();
-        this.owner.flushed();
-      } catch (err) {
-        this.owner.fail("unexpected", err as Error);
-      }
-    }, this.config.kmp_flush_timeout);
+    if (reset || !this.flush.armed) this.flush.arm(this.config.kmp_flush_timeout);
   }
 
   stopFlush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
+    this.flush.cancel();
   }
 }

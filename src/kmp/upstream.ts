@@ -7,7 +7,7 @@ import type { Clock } from "../time/clock.ts";
 import { Deadline } from "../time/deadline.ts";
 import { AckPosition } from "./acks.ts";
 import type { ByteLog } from "./byte-log.ts";
-import { KmpError, type KmpErrorCode } from "./errors.ts";
+import { KmpError } from "./errors.ts";
 import { AckReader, encodeConnect, type Ack } from "./packets.ts";
 import { parseKmpUrl } from "./url.ts";
 
@@ -91,8 +91,9 @@ export class KmpUpstream {
   private pendingPrefix = 0;
   /** kmp_timeout: connect, send stall, or the receiver's close after eost (`timeoutCode` null). */
   private readonly timeout: Deadline;
-  private timeoutCode: KmpErrorCode | null = null;
-  private timeoutMessage = "";
+  private timeoutKind: "connect" | "stall" | "close" = "connect";
+  /** `rtmp_kmp_kmp_acks_total`, held (an ack counts without building the counter's key). */
+  private readonly acksTotal: { value: number };
 
   constructor(host: UpstreamHost, spec: UpstreamSpec, acked: AckPosition, logger: Logger) {
     this.host = host;
@@ -104,6 +105,7 @@ export class KmpUpstream {
     this.acked = acked;
     this.logger = logger.child({ upstream: spec.id || "-" });
     this.timeout = new Deadline(host.clock, () => this.onTimeout());
+    this.acksTotal = host.metrics.counter("rtmp_kmp_kmp_acks_total");
   }
 
   /** Data queued to the socket but not yet accepted, or log data not yet queued. */
@@ -153,7 +155,7 @@ export class KmpUpstream {
     this.state = "connecting";
     const abort = new AbortController();
     this.abort = abort;
-    this.armTimeout("KMP_ERR_CONNECT_TIMEOUT", `connect to ${this.url} timed out after ${this.host.timeoutMs} ms`);
+    this.armTimeout("connect");
     this.host.runtime.connect({ hostname: addr.hostname, port: addr.port, signal: abort.signal }).then((conn) => {
       if (abort.signal.aborted || this.state !== "connecting") {
         conn.close();
@@ -285,7 +287,7 @@ export class KmpUpstream {
 
   /** `ackf` (kmp.md §8): walk the log to the acknowledged frame; over-acknowledgement is fatal. */
   private onAck(ack: Ack): void {
-    this.host.metrics.inc("rtmp_kmp_kmp_acks_total");
+    this.acksTotal.value++;
     if (this.resumeFrom !== "last_acked") {
       this.logger.debug(`ack of frame ${ack.frameId} ignored (resume_from ${this.resumeFrom})`);
       return;
@@ -302,29 +304,32 @@ export class KmpUpstream {
     this.host.upstreamProgress(this);
   }
 
-  private armTimeout(code: KmpErrorCode | null, message: string): void {
+  /** Arms kmp_timeout for what is awaited (the message is built only if it expires). */
+  private armTimeout(kind: "connect" | "stall" | "close"): void {
     if (this.host.timeoutMs <= 0) return;
-    this.timeoutCode = code;
-    this.timeoutMessage = message;
+    this.timeoutKind = kind;
     this.timeout.arm(this.host.timeoutMs);
   }
 
   private armStall(): void {
-    this.armTimeout("KMP_ERR_SEND_TIMEOUT", `send to ${this.url} stalled for ${this.host.timeoutMs} ms`);
+    this.armTimeout("stall");
   }
 
   /** After eost the receiver owes its close; past kmp_timeout we close (no error). */
   private armCloseWait(): void {
-    this.armTimeout(null, `receiver did not close within ${this.host.timeoutMs} ms after eost`);
+    this.armTimeout("close");
   }
 
   private onTimeout(): void {
-    if (this.timeoutCode === null) {
-      this.logger.warn(`${this.timeoutMessage}: closing it`);
+    const ms = this.host.timeoutMs;
+    if (this.timeoutKind === "close") {
+      this.logger.warn(`receiver did not close within ${ms} ms after eost: closing it`);
       this.ended();
       return;
     }
-    this.fail(new KmpError(this.timeoutCode, this.timeoutMessage));
+    this.fail(this.timeoutKind === "connect"
+      ? new KmpError("KMP_ERR_CONNECT_TIMEOUT", `connect to ${this.url} timed out after ${ms} ms`)
+      : new KmpError("KMP_ERR_SEND_TIMEOUT", `send to ${this.url} stalled for ${ms} ms`));
   }
 
   /** Marks where `eost` ends: once sent, the receiver should close (bounded by kmp_timeout). */

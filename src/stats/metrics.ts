@@ -12,10 +12,15 @@ export class Metrics {
   readonly histograms = new Map<string, { name: string; labels: Labels; buckets: number[]; sum: number; count: number }>();
 
   inc(name: string, labels: Labels = {}, by = 1): void {
+    this.counter(name, labels).value += by;
+  }
+
+  /** The counter itself (created at 0), for a caller that counts often: no key built per count. */
+  counter(name: string, labels: Labels = {}): { value: number } {
     const k = key(name, labels);
-    const c = this.counters.get(k);
-    if (c) c.value += by;
-    else this.counters.set(k, { name, labels, value: by });
+    let c = this.counters.get(k);
+    if (!c) this.counters.set(k, (c = { name, labels, value: 0 }));
+    return c;
   }
 
   observe(name: string, labels: Labels, seconds: number): void {
