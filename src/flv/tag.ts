@@ -121,6 +121,11 @@ export function parseVideoTag(b: Uint8Array): MediaTag {
   return parseVideoTags(b)[0];
 }
 
+/** A legacy (non-Enhanced) tag: track 0, every field set (one shape for all tags). */
+function legacy(kind: MediaTag["kind"], codecId: number, key: boolean, cts: number, data: Uint8Array, flags: number): MediaTag[] {
+  return [{ kind, enhanced: false, codecId, fourcc: null, key, cts, data, trackId: 0, timestampOffsetNs: 0, packetType: -1, flags }];
+}
+
 /** Every track a video message carries (one unless it is a ManyTracks multitrack message). Throws RTMP_ERR_BAD_DATA when too short. */
 export function parseVideoTags(b: Uint8Array): MediaTag[] {
   if (b.byteLength < 1) throw badData("video", 0);
@@ -130,11 +135,9 @@ export function parseVideoTags(b: Uint8Array): MediaTag[] {
     const key = b0 >> 4 === 1;
     if (codecId === 7) {
       if (b.byteLength < 5) throw badData("H.264 video", b.byteLength);
-      const pt = b[1];
-      const data = b.subarray(5);
-      return [{ kind: pt === 0 ? "sequence-header" : "frame", enhanced: false, codecId, fourcc: null, key, cts: s24(b, 2), data, trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
+      return legacy(b[1] === 0 ? "sequence-header" : "frame", codecId, key, s24(b, 2), b.subarray(5), b0);
     }
-    return [{ kind: "frame", enhanced: false, codecId, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
+    return legacy("frame", codecId, false, 0, b.subarray(1), b0);
   }
   const frameType = (b0 >> 4) & 0x07;
   const { parts, offsetNs } = readExHeader(b, b0 & 0x0f, VPT.MODEX, VPT.MULTITRACK, "video");
@@ -169,11 +172,9 @@ export function parseAudioTags(b: Uint8Array): MediaTag[] {
   const fmt = b0 >> 4;
   if (fmt === 10) {
     if (b.byteLength < 2) throw badData("AAC audio", b.byteLength);
-    return [{ kind: b[1] === 0 ? "sequence-header" : "frame", enhanced: false, codecId: 10, fourcc: null, key: false, cts: 0, data: b.subarray(2), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
+    return legacy(b[1] === 0 ? "sequence-header" : "frame", 10, false, 0, b.subarray(2), b0);
   }
-  if (fmt !== 9) {
-    return [{ kind: "frame", enhanced: false, codecId: fmt, fourcc: null, key: false, cts: 0, data: b.subarray(1), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: b0 }];
-  }
+  if (fmt !== 9) return legacy("frame", fmt, false, 0, b.subarray(1), b0);
   const { parts, offsetNs } = readExHeader(b, b0 & 0x0f, APT.MODEX, APT.MULTITRACK, "audio");
   return parts.map(({ packetType, fourcc, body, trackId }): MediaTag => {
     const kind = packetType === APT.SEQUENCE_START ? "sequence-header" : packetType === APT.CODED_FRAMES ? "frame" : "skip";

@@ -89,7 +89,7 @@ export class KmpUpstream {
   private abort: AbortController | null = null;
   /** Bytes written to the socket ahead of the log (cnct, data, minf) and not yet accepted. */
   private pendingPrefix = 0;
-  /** kmp_timeout: connect, send stall, or the receiver's close after eost (`timeoutCode` null). */
+  /** kmp_timeout: connect, send stall, or the receiver's close after eost (`timeoutKind`). */
   private readonly timeout: Deadline;
   private timeoutKind: "connect" | "stall" | "close" = "connect";
   /** `rtmp_kmp_kmp_acks_total`, held (an ack counts without building the counter's key). */

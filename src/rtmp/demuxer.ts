@@ -39,8 +39,10 @@ type Decode = (chunk: Uint8Array) => MessageBatch | null;
  */
 export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
   readonly decoder: ChunkDecoder;
-  private readonly decode: Decode;
-  private readonly queueBytes: number;
+  /** One read decoded by the stage's transform: its batch, or null (nothing complete). */
+  readonly decode: Decode;
+  /** High-water mark of each of the stream's queues (bytes). */
+  readonly queueBytes: number;
   private stream: TransformStream<Uint8Array, MessageBatch> | null = null;
   /** Reads written into the stream and not yet decoded. */
   private inStream = 0;
@@ -116,11 +118,6 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
     return { sink, done: sink.done };
   }
 
-  /** A read for the taker now (nothing queued in the stream, the taker free), or null. */
-  decodeNow(chunk: Uint8Array): MessageBatch | null {
-    return this.decode(chunk);
-  }
-
   /** Nothing written into the stream is still in it (or on its way to the taker). */
   get idle(): boolean {
     return this.inStream === 0 && this.outStream === 0;
@@ -136,10 +133,6 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
   openStream(taker: BatchTaker): { w: WritableStreamDefaultWriter<Uint8Array>; drained: Promise<void> } {
     const s = this.transform();
     return { w: s.writable.getWriter(), drained: this.handOn(s.readable, taker) };
-  }
-
-  get queueLimit(): number {
-    return this.queueBytes;
   }
 
   /** The batches that queued in the stream, to the taker in order, each once it is free. */
@@ -184,7 +177,7 @@ class DemuxerEntry implements ByteSink {
   write(chunk: Uint8Array): Promise<void> | undefined {
     const d = this.demuxer;
     if ((!this.w || d.idle) && this.taker.free) {
-      const b = d.decodeNow(chunk);
+      const b = d.decode(chunk);
       if (b) this.taker.take(b);
       return undefined;
     }
@@ -194,7 +187,7 @@ class DemuxerEntry implements ByteSink {
 
   /** Nothing in the stream: its whole queue is free (no call into the stream machinery). */
   get desiredSize(): number | null {
-    return !this.w || this.demuxer.idle ? this.demuxer.queueLimit : this.w.desiredSize;
+    return !this.w || this.demuxer.idle ? this.demuxer.queueBytes : this.w.desiredSize;
   }
 
   get ready(): Promise<void> {

@@ -87,7 +87,8 @@ export function readIntoScratch(socket: net.Socket, shared: ReadScratch, onChunk
   const fields = socket as unknown as Record<symbol, unknown>;
   fields[kBuffer] = scratch;
   const slab = shared.slab;
-  fields[kBufferCb] = (n: number): void => onChunk(slab.copy(scratch, n));
+  const deliver = (n: number): void => onChunk(slab.copy(scratch, n));
+  fields[kBufferCb] = deliver;
   fields[kBufferGen] = null; // the same buffer for every read
   handle.useUserBuffer(scratch);
   const nodeOnRead = handle.onread;
@@ -99,7 +100,7 @@ export function readIntoScratch(socket: net.Socket, shared: ReadScratch, onChunk
     handle.onread = function (this: unknown, ab: unknown): unknown {
       const n = state[index];
       if (n > 0) {
-        onChunk(slab.copy(scratch, n));
+        deliver(n);
         return undefined;
       }
       return nodeOnRead.call(this, ab);
