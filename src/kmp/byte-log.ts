@@ -24,6 +24,13 @@ export class ByteLog {
   private buffers: Uint8Array[] = [];
   /** Absolute offset of buffers[0]. */
   private base = 0;
+  /**
+   * Released buffers still charged to the track (kmp_max_free_buffers, as the reference keeps
+   * them). With a shared pool their storage goes to the pool, where any track's next buffer comes
+   * from, so a server holds free buffers once, not once per track; the charge stays here, and
+   * the track's next buffer is taken against it. Without a pool the track keeps them (`free`).
+   */
+  private freeCount = 0;
   private readonly free: Uint8Array[] = [];
   /** End of written bytes (absolute). */
   written = 0;
@@ -52,7 +59,7 @@ export class ByteLog {
 
   /** Memory left under the limit (buffers in use and kept for reuse, plus extra data). */
   get memLeft(): number {
-    return this.memLimit - (this.buffers.length + this.free.length) * this.bufferSize - this.extraCharge;
+    return this.memLimit - (this.buffers.length + this.freeCount) * this.bufferSize - this.extraCharge;
   }
 
   /** Charges codec extra data (grows by doubling like the reference, never shrinks). */
@@ -133,9 +140,10 @@ export class ByteLog {
   }
 
   private allocate(): void {
-    const b = this.free.pop();
-    if (b) {
-      this.buffers.push(b);
+    if (this.freeCount > 0) {
+      // already charged: its storage from the track's list or the shared pool, else a new one
+      this.freeCount--;
+      this.buffers.push(this.free.pop() ?? this.pool?.take(this.bufferSize) ?? new Uint8Array(this.bufferSize));
       return;
     }
     if (this.memLeft < this.bufferSize) {
@@ -181,8 +189,11 @@ export class ByteLog {
     while (this.buffers.length > 0 && this.base + this.usable <= offset && this.base + this.usable <= this.written) {
       const b = this.buffers.shift()!;
       this.base += this.usable;
-      if (this.free.length < this.maxFreeBuffers) this.free.push(b);
-      else this.pool?.give(b);
+      if (this.freeCount < this.maxFreeBuffers) {
+        this.freeCount++;
+        if (this.pool) this.pool.give(b);
+        else this.free.push(b);
+      } else this.pool?.give(b);
     }
     // drop packet index entries that end before the released base
     const mask = this.pOff.length - 1;
@@ -199,6 +210,7 @@ export class ByteLog {
     if (this.pool) for (const b of [...this.buffers, ...this.free]) this.pool.give(b);
     this.buffers = [];
     this.free.length = 0;
+    this.freeCount = 0;
     this.release(this.written);
   }
 

@@ -40,7 +40,7 @@ test("memory: the limit is checked when a buffer is needed; extra data doubles l
   assert.throws(() => log.writePacket(PACKET_FRAME, new Uint8Array(1), null), (e: KmpError) => e.code === "KMP_ERR_MEM_LIMIT");
 });
 
-test("release frees whole buffers below the slowest ack; the free list, then the shared pool, takes them", () => {
+test("release frees whole buffers below the slowest ack; the free list charges them, the shared pool holds them", () => {
   const pool = new BufferPool();
   const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 8, maxFreeBuffers: 1, pool });
   for (let i = 0; i < 4; i++) log.writePacket(PACKET_FRAME, Uint8Array.of(i, i, i, i, i, i, i, i, i, i, i, i), null); // 12 bytes each
@@ -51,12 +51,32 @@ test("release frees whole buffers below the slowest ack; the free list, then the
   log.release(40);
   assert.equal(log.firstPacket, 2, "packets ending before the released base leave the index");
   assert.equal(log.memLeft, 24 * 8 - 3 * 24, "two in use, the first freed one on the free list (charged)");
-  assert.equal(pool.held, 24, "the second went to the pool");
+  assert.equal(pool.held, 2 * 24, "both went to the shared pool: the free list is a charge, its storage is shared");
   assert.throws(() => log.read(10, 20), (e: KmpError) => e.code === "KMP_ERR_RELEASED");
   assert.deepEqual(log.copy(48, 52), fromHex("ee ee ee ee"));
   log.clear();
   assert.equal(log.memLeft, 24 * 8, "clear gives everything back");
   assert.equal(pool.held, 4 * 24);
+});
+
+test("a free-list charge is taken back by the track's next buffer, whoever holds the storage", () => {
+  const pool = new BufferPool();
+  const a = new ByteLog({ bufferSize: 24, memLimit: 24 * 3, maxFreeBuffers: 1, pool });
+  const b = new ByteLog({ bufferSize: 24, memLimit: 24 * 3, maxFreeBuffers: 1, pool });
+  a.writePacket(PACKET_FRAME, new Uint8Array(16), null); // one full buffer
+  a.writePacket(PACKET_FRAME, new Uint8Array(4), null); // and a second
+  a.release(16);
+  assert.equal(a.memLeft, 24 * 3 - 2 * 24, "one in use, one charged on the free list");
+  assert.equal(pool.held, 24, "its storage in the pool");
+  b.writePacket(PACKET_FRAME, new Uint8Array(4), null);
+  assert.equal(pool.held, 0, "another track's new buffer came from the pool");
+  a.writePacket(PACKET_FRAME, new Uint8Array(12), null); // fills a's second buffer
+  a.writePacket(PACKET_FRAME, new Uint8Array(16), null); // a third buffer: against the charge, newly made
+  assert.equal(a.memLeft, 24 * 3 - 2 * 24, "two in use, the free-list charge taken back: nothing charged twice");
+  assert.deepEqual(a.copy(20, 48), new Uint8Array(28), "the new buffer holds what was written");
+  a.writePacket(PACKET_FRAME, new Uint8Array(16), null);
+  assert.equal(a.memLeft, 0, "a fourth buffer is charged anew");
+  assert.throws(() => a.writePacket(PACKET_FRAME, new Uint8Array(16), null), (e: KmpError) => e.code === "KMP_ERR_MEM_LIMIT", "the limit still holds");
 });
 
 test("the packet index is a ring: absolute packet numbers hold as buffers are released, and it stays near the live packets", () => {
