@@ -9,11 +9,15 @@ import { workerProcess } from "./worker-process.ts";
  * (Node's default on Linux) or accepted by the kernel when NODE_CLUSTER_SCHED_POLICY=none.
  * A single executable's workers get no execArgv on their command line: the executable has its
  * Node options built in, and on its command line they would be the program's arguments.
+ *
+ * A worker gets `MALLOC_ARENA_MAX=1` unless the environment names a value: glibc gives each
+ * thread that allocates its own arena, and V8's compiler threads leave theirs fragmented, so at
+ * 300 publishers a process held 10–25 MB more with the default (`bench/RESULTS.md`, session 8).
  */
 export function nodeSpawnWorker(env: Record<string, string>): WorkerProcess {
   // node:sea through getBuiltinModule: a static import would break Bun's executable, which bundles this file
   if (process.getBuiltinModule("node:sea")?.isSea()) cluster.setupPrimary({ execArgv: [] });
-  const w = cluster.fork(env);
+  const w = cluster.fork({ MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "1", ...env });
   const exited = new Promise<ProcessExit>((resolve) => w.once("exit", (code: number | null, signal: string | null) => resolve({ code: signal ? null : code, signal: signal || null })));
   return workerProcess(w.process.pid ?? 0, exited, (sig) => w.process.kill(sig as NodeJS.Signals));
 }
