@@ -99,31 +99,53 @@ export function muxBatch(writes: TrackWrite[], scratch?: HeaderScratch): KmpPack
  * transform at once and hands the packets straight to the sink — no stream hop, no promise. Once
  * the sink is full the rest of the batch, and every batch after it, is written into the stream,
  * which queues them in order and hands them on as the sink drains; `desiredSize` and `ready` are
- * the stream's, so the caller stops reading when the queues are full.
+ * the stream's, so the caller stops reading when the queues are full. The stream (its queues, the
+ * pipe into the sink) is built the first time a batch has to wait, so a track that keeps up holds
+ * none of it.
  */
-export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
-  /** Settles once the sink took the last batch after `close`, or the stream failed. */
-  readonly drained: Promise<void>;
+export class KmpMuxer implements TransformStream<TrackWrite[], KmpPackets> {
   private readonly sink: PacketSink;
-  private readonly input: WritableStreamDefaultWriter<TrackWrite[]>;
+  private readonly sinkBytes: number;
+  private readonly queueBytes: number;
+  private stream: TransformStream<TrackWrite[], KmpPackets> | null = null;
+  private input: WritableStreamDefaultWriter<TrackWrite[]> | null = null;
+  private pipe: Promise<void> | null = null;
   /** Batches in the stream and not yet in the sink. */
   private queued = 0;
-  private readonly queueBytes: number;
   private closing = false;
   private readonly scratch = new HeaderScratch();
 
   constructor(sink: PacketSink, o: { sinkBytes: number; queueBytes?: number }) {
-    super(
+    this.sink = sink;
+    this.sinkBytes = o.sinkBytes;
+    this.queueBytes = o.queueBytes ?? 64 * 1024;
+  }
+
+  get readable(): ReadableStream<KmpPackets> {
+    return this.transform().readable;
+  }
+
+  get writable(): WritableStream<TrackWrite[]> {
+    return this.transform().writable;
+  }
+
+  /** Settles once the sink took the last batch after `close`, or the stream failed. */
+  get drained(): Promise<void> {
+    return this.pipe ?? Promise.resolve();
+  }
+
+  /** The stream, built at its first use: the transform, and the pipe of its output into the sink. */
+  private transform(): TransformStream<TrackWrite[], KmpPackets> {
+    if (this.stream) return this.stream;
+    const stream = new TransformStream<TrackWrite[], KmpPackets>(
       {
         transform(writes, c) {
           c.enqueue(muxBatch(writes));
         },
       },
-      { highWaterMark: o.queueBytes ?? 64 * 1024, size: batchBytes },
+      { highWaterMark: this.queueBytes, size: batchBytes },
       { highWaterMark: 0, size: (p) => p.bytes },
     );
-    this.sink = sink;
-    this.queueBytes = o.queueBytes ?? 64 * 1024;
     const out = new WritableStream<KmpPackets>(
       {
         write: (p) => {
@@ -135,15 +157,17 @@ export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
           return waiting.then(() => void this.queued--);
         },
       },
-      { highWaterMark: Math.max(1, o.sinkBytes), size: (p) => p.bytes },
+      { highWaterMark: Math.max(1, this.sinkBytes), size: (p) => p.bytes },
     );
-    this.drained = this.readable.pipeTo(out).catch(() => {});
-    this.input = this.writable.getWriter();
+    this.stream = stream;
+    this.pipe = stream.readable.pipeTo(out).catch(() => {});
+    return stream;
   }
 
   /** One batch of frames, in order after every batch before it. */
   push(writes: TrackWrite[]): void {
-    const room = this.queued === 0 && !this.closing ? this.sink.room() : 0;
+    if (this.closing) return; // closed or aborted: nothing more goes in
+    const room = this.queued === 0 ? this.sink.room() : 0;
     if (room > 0) {
       let next = writes.length;
       try {
@@ -154,6 +178,7 @@ export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
     }
     // what waits holds only its own bytes (a frame's data may be a view into a shared read block)
     for (const w of writes) w.frame.data = compact(w.frame.data);
+    this.input ??= this.transform().writable.getWriter();
     this.queued++;
     this.input.write(writes).catch(() => {}); // a failed write already failed the sink's owner
   }
@@ -168,24 +193,25 @@ export class KmpMuxer extends TransformStream<TrackWrite[], KmpPackets> {
   /** Room left in the input queue (bytes); ≤ 0 means wait for `ready`. Null once errored. */
   get desiredSize(): number | null {
     // nothing in the stream: its whole queue is free (no call into the stream machinery)
-    return this.queued === 0 && !this.closing ? this.queueBytes : this.input.desiredSize;
+    if (this.queued === 0 && !this.closing) return this.queueBytes;
+    return this.input ? this.input.desiredSize : 0;
   }
 
   /** Resolves when the input has room again (or failed). */
   get ready(): Promise<void> {
-    return this.input.ready.catch(() => {});
+    return this.input ? this.input.ready.catch(() => {}) : Promise.resolve();
   }
 
   /** No more batches: `drained` settles once the sink took the last one. */
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    this.input.close().catch(() => {});
+    this.input?.close().catch(() => {});
   }
 
   /** Drops what is queued (hard stop). */
   abort(): void {
     this.closing = true;
-    this.input.abort().catch(() => {});
+    this.input?.abort().catch(() => {});
   }
 }
