@@ -54,7 +54,7 @@ export class HeaderScratch {
    */
   fit(n: number, spare = true): void {
     if (this.headers.length >= n) return;
-    const slots = spare ? Math.max(n, 2 * this.headers.length, 16) : n;
+    const slots = spare ? Math.max(n, 2 * this.headers.length, 4) : n;
     // the buffer first: asking a typed array for its `.buffer` makes JavaScriptCore move its storage
     const buf = new ArrayBuffer(FRAME_HEADER_SIZE * slots);
     this.view = new DataView(buf);
