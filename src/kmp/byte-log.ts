@@ -26,12 +26,11 @@ export class ByteLog {
   private base = 0;
   /**
    * Released buffers still charged to the track (kmp_max_free_buffers, as the reference keeps
-   * them). With a shared pool their storage goes to the pool, where any track's next buffer comes
-   * from, so a server holds free buffers once, not once per track; the charge stays here, and
-   * the track's next buffer is taken against it. Without a pool the track keeps them (`free`).
+   * them). Their storage goes to the server's pool, where any track's next buffer comes from, so
+   * a server holds free buffers once, not once per track; the charge stays here, and the track's
+   * next buffer is taken against it.
    */
   private freeCount = 0;
-  private readonly free: Uint8Array[] = [];
   /** End of written bytes (absolute). */
   written = 0;
   /** End of the bytes visible to upstreams (absolute). */
@@ -47,10 +46,10 @@ export class ByteLog {
   private pFirst = 0;
   private pCount = 0;
 
-  private readonly pool: BufferPool | null;
+  private readonly pool: BufferPool;
 
-  constructor(o: { bufferSize: number; memLimit: number; maxFreeBuffers: number; pool?: BufferPool }) {
-    this.pool = o.pool ?? null;
+  constructor(o: { bufferSize: number; memLimit: number; maxFreeBuffers: number; pool: BufferPool }) {
+    this.pool = o.pool;
     this.bufferSize = o.bufferSize;
     this.usable = o.bufferSize - BUFFER_OVERHEAD;
     this.memLimit = o.memLimit;
@@ -140,16 +139,12 @@ export class ByteLog {
   }
 
   private allocate(): void {
-    if (this.freeCount > 0) {
-      // already charged: its storage from the track's list or the shared pool, else a new one
-      this.freeCount--;
-      this.buffers.push(this.free.pop() ?? this.pool?.take(this.bufferSize) ?? new Uint8Array(this.bufferSize));
-      return;
-    }
-    if (this.memLeft < this.bufferSize) {
+    // a free-list charge is taken back first (already charged); otherwise the limit is checked
+    if (this.freeCount > 0) this.freeCount--;
+    else if (this.memLeft < this.bufferSize) {
       throw new KmpError("KMP_ERR_MEM_LIMIT", `memory limit of ${this.memLimit} bytes reached`);
     }
-    this.buffers.push(this.pool?.take(this.bufferSize) ?? new Uint8Array(this.bufferSize));
+    this.buffers.push(this.pool.take(this.bufferSize) ?? new Uint8Array(this.bufferSize));
   }
 
   /** Makes everything written visible to upstreams. */
@@ -189,11 +184,8 @@ export class ByteLog {
     while (this.buffers.length > 0 && this.base + this.usable <= offset && this.base + this.usable <= this.written) {
       const b = this.buffers.shift()!;
       this.base += this.usable;
-      if (this.freeCount < this.maxFreeBuffers) {
-        this.freeCount++;
-        if (this.pool) this.pool.give(b);
-        else this.free.push(b);
-      } else this.pool?.give(b);
+      if (this.freeCount < this.maxFreeBuffers) this.freeCount++;
+      this.pool.give(b);
     }
     // drop packet index entries that end before the released base
     const mask = this.pOff.length - 1;
@@ -207,9 +199,8 @@ export class ByteLog {
   /** Frees everything (track inactive / destroyed); the buffers go to the shared pool. */
   clear(): void {
     this.base = this.written;
-    if (this.pool) for (const b of [...this.buffers, ...this.free]) this.pool.give(b);
+    for (const b of this.buffers) this.pool.give(b);
     this.buffers = [];
-    this.free.length = 0;
     this.freeCount = 0;
     this.release(this.written);
   }

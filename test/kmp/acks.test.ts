@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AckPosition } from "../../src/kmp/acks.ts";
+import { BufferPool } from "../../src/kmp/buffer-pool.ts";
 import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO } from "../../src/kmp/byte-log.ts";
 import { encodeFrame, encodeMediaInfo } from "../../src/kmp/packets.ts";
 import type { MediaInfo } from "../../src/media/types.ts";
@@ -11,7 +12,7 @@ const frame = (i: number) => encodeFrame({ created: 0, dts: i * 3600, key: i ===
 
 /** minf(w=1), 3 frames, minf(w=2), 2 frames: returns the log and each packet's end offset. */
 function log(): { log: ByteLog; ends: number[]; minf2: Uint8Array } {
-  const l = new ByteLog({ bufferSize: 64 * 1024, memLimit: 1 << 20, maxFreeBuffers: 1 });
+  const l = new ByteLog({ bufferSize: 64 * 1024, memLimit: 1 << 20, maxFreeBuffers: 1, pool: new BufferPool() });
   const ends: number[] = [];
   const minf2 = encodeMediaInfo(mi(2));
   const put = (kind: number, b: Uint8Array) => (l.writePacket(kind, b, null), ends.push(l.written));

@@ -10,7 +10,7 @@ const join = (views: Uint8Array[]) => Uint8Array.from(views.flatMap((v) => [...v
 
 test("packets span fixed buffers (8 bytes of each lost to the header); reads give one view per buffer crossed", () => {
   // 24-byte buffers: 16 usable
-  const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 4, maxFreeBuffers: 1 });
+  const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 4, maxFreeBuffers: 1, pool: new BufferPool() });
   assert.equal(log.writePacket(PACKET_MEDIA_INFO, fromHex("01 02 03 04 05 06 07 08 09 0a"), null), false, "10 bytes: the first buffer is not full");
   assert.equal(log.appended, 0, "nothing visible before a buffer fills or is flushed");
   assert.equal(log.writePacket(PACKET_FRAME, fromHex("11 12 13 14"), fromHex("21 22 23 24 25 26 27 28")), true, "22 bytes: the first buffer filled");
@@ -29,7 +29,7 @@ test("packets span fixed buffers (8 bytes of each lost to the header); reads giv
 });
 
 test("memory: the limit is checked when a buffer is needed; extra data doubles like the reference's", () => {
-  const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 2 + 64, maxFreeBuffers: 0 });
+  const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 2 + 64, maxFreeBuffers: 0, pool: new BufferPool() });
   log.chargeExtra(10);
   assert.equal(log.memLeft, 48, "extra data charged at least 64");
   log.chargeExtra(64);
@@ -81,7 +81,7 @@ test("a free-list charge is taken back by the track's next buffer, whoever holds
 
 test("the packet index is a ring: absolute packet numbers hold as buffers are released, and it stays near the live packets", () => {
   // 24-byte buffers (16 usable), 8-byte packets: two per buffer
-  const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 8, maxFreeBuffers: 2 });
+  const log = new ByteLog({ bufferSize: 24, memLimit: 24 * 8, maxFreeBuffers: 2, pool: new BufferPool() });
   for (let i = 0; i < 1000; i++) {
     log.writePacket(i % 7 === 0 ? PACKET_MEDIA_INFO : PACKET_FRAME, Uint8Array.of(i & 0xff, 1, 2, 3, 4, 5, 6, 7), null);
     log.release(log.written - 16); // the slowest ack trails by two packets
@@ -96,7 +96,7 @@ test("the packet index is a ring: absolute packet numbers hold as buffers are re
   assert.equal(log.packet(log.firstPacket - 1), null, "a released packet is gone");
   assert.equal(log.packet(log.packetCount), null, "and one not yet written");
   // a slow ack: the ring (wrapped many times above) grows and keeps every packet in order
-  const slow = new ByteLog({ bufferSize: 24, memLimit: 24 * 200, maxFreeBuffers: 2 });
+  const slow = new ByteLog({ bufferSize: 24, memLimit: 24 * 200, maxFreeBuffers: 2, pool: new BufferPool() });
   for (let i = 0; i < 10; i++) slow.writePacket(PACKET_FRAME, new Uint8Array(8), null);
   slow.release(80); // the ring's head moves to slot 10
   for (let i = 0; i < 100; i++) slow.writePacket(PACKET_FRAME, new Uint8Array(8), i % 2 ? new Uint8Array(4) : null);

@@ -5,6 +5,7 @@ import { parseNginxConf } from "../../src/config/index.ts";
 import type { TrackConfig } from "../../src/config/types.ts";
 import type { RepublishAnswer, TrackControl } from "../../src/kmp/controller.ts";
 import { AckPosition } from "../../src/kmp/acks.ts";
+import { BufferPool } from "../../src/kmp/buffer-pool.ts";
 import { ByteLog } from "../../src/kmp/byte-log.ts";
 import { RepublishPolicy, type RepublishHost } from "../../src/kmp/republish.ts";
 import { KmpUpstream, type UpstreamHost } from "../../src/kmp/upstream.ts";
@@ -39,7 +40,7 @@ async function setup(o: { interval: number; max: number; canRepublish?: boolean 
   const metrics = new Metrics();
   const policy = new RepublishPolicy({ host, config, control, clock, metrics, mediaType: "video", logger: silentLogger });
   const upstreamHost: UpstreamHost = {
-    log: new ByteLog({ bufferSize: 1024, memLimit: 4096, maxFreeBuffers: 0 }),
+    log: new ByteLog({ bufferSize: 1024, memLimit: 4096, maxFreeBuffers: 0, pool: new BufferPool() }),
     channelId: "ch1",
     trackId: "v1",
     runtime: await getRuntime(),
