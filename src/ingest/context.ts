@@ -3,6 +3,7 @@ import type { ApplicationConfig, ServerConfig } from "../config/types.ts";
 import type { ControlClient } from "../control/client.ts";
 import type { UnpublishReason, UnpublishRequest } from "../control/types.ts";
 import type { BufferPool } from "../kmp/buffer-pool.ts";
+import type { HeaderScratch } from "../kmp/muxer.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
@@ -23,6 +24,8 @@ export interface SessionHost {
   /** The server's totals: the session counts its bytes and frames as they pass. */
   readonly counters: IngestCounters;
   readonly bufferPool: BufferPool;
+  /** The muxers' frame-header scratch, shared by the server's tracks. */
+  readonly headerScratch: HeaderScratch;
   /** Id sources of the server (unique across its sessions). */
   nextConnectionId(): number;
   nextTrackId(): string;

@@ -4,7 +4,7 @@ import { MSG } from "../rtmp/protocol.ts";
 import type { SessionContext } from "./context.ts";
 import { SessionError } from "./errors.ts";
 import { createTrack } from "./track-factory.ts";
-import { trackKey, type MediaKind } from "./stream.ts";
+import type { MediaKind } from "./stream.ts";
 
 /**
  * One audio/video message (spec §0, §2-4): counted, its tags through the stream's codec states
@@ -36,14 +36,14 @@ export function onMedia(s: SessionContext, msg: RtmpMessage, createdNow: () => n
     tags = stream.codecs.onMedia(video, msg.payload);
   } catch (err) {
     if (!publishing) return;
-    stream.tracks.get(media)?.track?.setReason("rtmp_bad_data");
+    stream.track(video, 0)?.track?.setReason("rtmp_bad_data");
     s.mediaFailed();
     throw err;
   }
   if (publishing) s.mediaArrived(now);
   if (!publishing) return;
   for (const tag of tags) {
-    const st = stream.tracks.get(trackKey(media, tag.trackId)) ?? createTrack(s, stream, media, tag);
+    const st = stream.track(video, tag.trackId) ?? createTrack(s, stream, media, tag);
     const track = st.track;
     if (!track || track.state === "inactive" || track.state === "closed") continue;
     try {

@@ -266,7 +266,7 @@ export class RtmpSession implements SessionContext {
   endStream(stream: RtmpStream, reason: UnpublishReason): void {
     stream.publish = null;
     const ordered = stream.orderedTracks();
-    stream.tracks.clear();
+    stream.clearTracks();
     for (const st of ordered) {
       if (!st.track) continue;
       if (st.pending.length) st.track.push(st.pending);

@@ -44,8 +44,11 @@ export class RtmpStream {
   publishing = false;
   /** The published name without its `?args`. */
   name = "";
-  /** By `trackKey`, in the order they appeared. */
+  /** By `trackKey`, in the order they appeared (`addTrack`, `clearTracks`). */
   readonly tracks = new Map<string, StreamTrack>();
+  /** Track 0 of each media (every single-track publisher's only ones): found without a key. */
+  private video0: StreamTrack | null = null;
+  private audio0: StreamTrack | null = null;
   readonly bytesIn: RateMeter;
   readonly bytesInAudio: RateMeter;
   readonly bytesInVideo: RateMeter;
@@ -58,6 +61,24 @@ export class RtmpStream {
     this.bytesIn = new RateMeter(nowMs);
     this.bytesInAudio = new RateMeter(nowMs);
     this.bytesInVideo = new RateMeter(nowMs);
+  }
+
+  /** The track of `media` with multitrack id `index`, if it was created. */
+  track(video: boolean, index: number): StreamTrack | undefined {
+    if (index === 0) return (video ? this.video0 : this.audio0) ?? undefined;
+    return this.tracks.get(trackKey(video ? "video" : "audio", index));
+  }
+
+  addTrack(st: StreamTrack): void {
+    this.tracks.set(trackKey(st.media, st.index), st);
+    if (st.index !== 0) return;
+    if (st.media === "video") this.video0 = st;
+    else this.audio0 = st;
+  }
+
+  clearTracks(): void {
+    this.tracks.clear();
+    this.video0 = this.audio0 = null;
   }
 
   /** Its tracks in the reference's order: video before audio, then by multitrack id. */

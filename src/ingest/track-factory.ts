@@ -29,7 +29,7 @@ export function createTrack(s: SessionContext, stream: RtmpStream, media: MediaK
     log.warn(`${media} track ${index}: codec '${codecName(tag)}' cannot be forwarded (KMP has no codec id for it); this track is not published, the others go on`);
     s.host.metrics.inc("rtmp_kmp_unsupported_tracks_total", { media, codec: codecName(tag) });
     const st: StreamTrack = { media, index, converter, track: null, unsupported: codecName(tag), pending: [] };
-    stream.tracks.set(key, st);
+    stream.addTrack(st);
     return st;
   }
   const identity = { inputId: `${s.client.tcUrl}/${pub.name}/${key}`, multitrackId: index, rtmpInfoJson: rtmpInfoOf(s.client, pub) };
@@ -47,6 +47,7 @@ export function createTrack(s: SessionContext, stream: RtmpStream, media: MediaK
     log,
     metrics: host.metrics,
     bufferPool: host.bufferPool,
+    headerScratch: host.headerScratch,
     nextConnectionId: () => host.nextUpstreamConnectionId(),
     onError: (reason) => {
       log.warn(`track failed (${reason}); closing the RTMP connection`);
@@ -57,7 +58,7 @@ export function createTrack(s: SessionContext, stream: RtmpStream, media: MediaK
     onClosed: () => host.trackClosed(track),
   });
   const st: StreamTrack = { media, index, converter, track, unsupported: null, pending: [] };
-  stream.tracks.set(key, st);
+  stream.addTrack(st);
   host.trackOpened(track, s, stream, st);
   return st;
 }

@@ -24,6 +24,9 @@ export class ByteLog {
   private buffers: Uint8Array[] = [];
   /** Absolute offset of buffers[0]. */
   private base = 0;
+  /** The last buffer (the one being written; null when there is none) and its absolute offset. */
+  private tail: Uint8Array | null = null;
+  private tailStart = 0;
   /**
    * Released buffers still charged to the track (kmp_max_free_buffers, as the reference keeps
    * them). Their storage goes to the server's pool, where any track's next buffer comes from, so
@@ -36,12 +39,12 @@ export class ByteLog {
   /** End of the bytes visible to upstreams (absolute). */
   appended = 0;
 
-  // packet index: a ring of typed arrays (offset, size, kind) holding packets [pFirst, pFirst +
-  // pCount), packet pFirst at slot pHead; it grows by doubling and never reallocates once big
-  // enough (growing JS arrays here were most of what the old generation collected)
-  private pOff = new Float64Array(16);
-  private pLen = new Uint32Array(16);
-  private pKind = new Uint8Array(16);
+  // packet index: a ring of packets [pFirst, pFirst + pCount), packet pFirst at slot pHead, in
+  // one typed array of two numbers per slot — the offset, and size × 4 + kind — so a write
+  // touches one array; it grows by doubling and never reallocates once big enough (growing JS
+  // arrays here were most of what the old generation collected)
+  private pIdx = new Float64Array(2 * 16);
+  private pCap = 16;
   private pHead = 0;
   private pFirst = 0;
   private pCount = 0;
@@ -82,29 +85,24 @@ export class ByteLog {
     const start = this.written;
     let filled = this.write(head);
     if (body && this.write(body)) filled = true;
-    if (this.pCount === this.pOff.length) this.growIndex();
-    const slot = (this.pHead + this.pCount) & (this.pOff.length - 1);
-    this.pOff[slot] = start;
-    this.pLen[slot] = this.written - start;
-    this.pKind[slot] = kind;
+    if (this.pCount === this.pCap) this.growIndex();
+    const at = 2 * ((this.pHead + this.pCount) & (this.pCap - 1));
+    this.pIdx[at] = start;
+    this.pIdx[at + 1] = (this.written - start) * 4 + kind;
     this.pCount++;
     return filled;
   }
 
   private growIndex(): void {
-    const cap = this.pOff.length;
-    const off = new Float64Array(cap * 2);
-    const len = new Uint32Array(cap * 2);
-    const kind = new Uint8Array(cap * 2);
+    const cap = this.pCap;
+    const idx = new Float64Array(4 * cap);
     for (let i = 0; i < this.pCount; i++) {
-      const from = (this.pHead + i) & (cap - 1);
-      off[i] = this.pOff[from];
-      len[i] = this.pLen[from];
-      kind[i] = this.pKind[from];
+      const from = 2 * ((this.pHead + i) & (cap - 1));
+      idx[2 * i] = this.pIdx[from];
+      idx[2 * i + 1] = this.pIdx[from + 1];
     }
-    this.pOff = off;
-    this.pLen = len;
-    this.pKind = kind;
+    this.pIdx = idx;
+    this.pCap = 2 * cap;
     this.pHead = 0;
   }
 
@@ -112,22 +110,21 @@ export class ByteLog {
   private slot(index: number): number {
     const rel = index - this.pFirst;
     if (rel < 0 || rel >= this.pCount) return -1;
-    return (this.pHead + rel) & (this.pOff.length - 1);
+    return (this.pHead + rel) & (this.pCap - 1);
   }
 
   private write(src: Uint8Array): boolean {
+    const len = src.byteLength;
     let off = 0;
     let filled = false;
-    while (off < src.byteLength) {
-      const pos = this.written - this.base;
-      let idx = Math.floor(pos / this.usable);
-      if (idx >= this.buffers.length) {
+    while (off < len) {
+      let inBuf = this.written - this.tailStart;
+      if (this.tail === null || inBuf >= this.usable) {
         this.allocate();
-        idx = this.buffers.length - 1;
+        inBuf = this.written - this.tailStart;
       }
-      const inBuf = pos - idx * this.usable;
-      const n = Math.min(this.usable - inBuf, src.byteLength - off);
-      this.buffers[idx].set(n === src.byteLength ? src : src.subarray(off, off + n), inBuf);
+      const n = Math.min(this.usable - inBuf, len - off);
+      this.tail!.set(n === len ? src : src.subarray(off, off + n), inBuf);
       off += n;
       this.written += n;
       if (inBuf + n === this.usable) {
@@ -144,7 +141,10 @@ export class ByteLog {
     else if (this.memLeft < this.bufferSize) {
       throw new KmpError("KMP_ERR_MEM_LIMIT", `memory limit of ${this.memLimit} bytes reached`);
     }
-    this.buffers.push(this.pool.take(this.bufferSize) ?? new Uint8Array(this.bufferSize));
+    const b = this.pool.take(this.bufferSize) ?? new Uint8Array(this.bufferSize);
+    this.buffers.push(b);
+    this.tail = b;
+    this.tailStart = this.base + (this.buffers.length - 1) * this.usable;
   }
 
   /** Makes everything written visible to upstreams. */
@@ -183,13 +183,14 @@ export class ByteLog {
   release(offset: number): void {
     while (this.buffers.length > 0 && this.base + this.usable <= offset && this.base + this.usable <= this.written) {
       const b = this.buffers.shift()!;
+      if (b === this.tail) this.tail = null;
       this.base += this.usable;
       if (this.freeCount < this.maxFreeBuffers) this.freeCount++;
       this.pool.give(b);
     }
     // drop packet index entries that end before the released base
-    const mask = this.pOff.length - 1;
-    while (this.pCount > 0 && this.pOff[this.pHead] + this.pLen[this.pHead] <= this.base) {
+    const mask = this.pCap - 1;
+    while (this.pCount > 0 && this.pIdx[2 * this.pHead] + Math.floor(this.pIdx[2 * this.pHead + 1] / 4) <= this.base) {
       this.pHead = (this.pHead + 1) & mask;
       this.pFirst++;
       this.pCount--;
@@ -201,6 +202,7 @@ export class ByteLog {
     this.base = this.written;
     for (const b of this.buffers) this.pool.give(b);
     this.buffers = [];
+    this.tail = null;
     this.freeCount = 0;
     this.release(this.written);
   }
@@ -216,23 +218,23 @@ export class ByteLog {
 
   /** Slots the packet index has room for (it grows by doubling). */
   get indexCapacity(): number {
-    return this.pOff.length;
+    return this.pCap;
   }
 
   packet(index: number): { off: number; len: number; kind: number } | null {
     const i = this.slot(index);
     if (i < 0) return null;
-    return { off: this.pOff[i], len: this.pLen[i], kind: this.pKind[i] };
+    return { off: this.pIdx[2 * i], len: Math.floor(this.pIdx[2 * i + 1] / 4), kind: this.pIdx[2 * i + 1] % 4 };
   }
 
   // the walkers below ask only for indexed packets (firstPacket ≤ index < packetCount)
   packetOff(index: number): number {
-    return this.pOff[this.slot(index)];
+    return this.pIdx[2 * this.slot(index)];
   }
   packetLen(index: number): number {
-    return this.pLen[this.slot(index)];
+    return Math.floor(this.pIdx[2 * this.slot(index) + 1] / 4);
   }
   packetKind(index: number): number {
-    return this.pKind[this.slot(index)];
+    return this.pIdx[2 * this.slot(index) + 1] % 4;
   }
 }

@@ -113,10 +113,16 @@ export class KmpMuxer implements TransformStream<TrackWrite[], KmpPackets> {
   /** Batches in the stream and not yet in the sink. */
   private queued = 0;
   private closing = false;
-  private readonly scratch = new HeaderScratch();
+  private readonly scratch: HeaderScratch;
 
-  constructor(sink: PacketSink, o: { sinkBytes: number; queueBytes?: number }) {
+  /**
+   * `scratch`: the header scratch of the direct path; the server's tracks share one (a batch's
+   * headers are copied into the sink before `push` returns, and nothing pushes from inside a
+   * sink's append).
+   */
+  constructor(sink: PacketSink, o: { sinkBytes: number; queueBytes?: number; scratch?: HeaderScratch }) {
     this.sink = sink;
+    this.scratch = o.scratch ?? new HeaderScratch();
     this.sinkBytes = o.sinkBytes;
     this.queueBytes = o.queueBytes ?? 64 * 1024;
   }

@@ -7,7 +7,7 @@ import { Deadline } from "../time/deadline.ts";
 import { PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER, type ByteLog } from "./byte-log.ts";
 import type { UnpublishReason } from "./controller.ts";
 import { FrameStats } from "./frame-stats.ts";
-import { KmpMuxer, type KmpPackets, type PacketSink, type TrackWrite } from "./muxer.ts";
+import { type HeaderScratch, KmpMuxer, type KmpPackets, type PacketSink, type TrackWrite } from "./muxer.ts";
 import { EOST } from "./packets.ts";
 
 /** What the input needs from its track. */
@@ -57,7 +57,7 @@ export class TrackInput implements PacketSink {
   /** The watermark procedure acted during a write: `append` asks for the room again. */
   private relieved = false;
 
-  constructor(o: { owner: InputOwner; log: ByteLog; config: TrackConfig; clock: Clock; logger: Logger; mediaType: "video" | "audio" }) {
+  constructor(o: { owner: InputOwner; log: ByteLog; config: TrackConfig; clock: Clock; logger: Logger; mediaType: "video" | "audio"; headerScratch: HeaderScratch }) {
     this.owner = o.owner;
     this.log = o.log;
     this.config = o.config;
@@ -76,7 +76,7 @@ export class TrackInput implements PacketSink {
     // the sink's high-water mark is the low watermark: while the track is congested its write
     // waits, the queues above fill (each counts bytes) and the session stops reading the socket
     const sinkBytes = Math.floor((o.log.memLimit * o.config.kmp_mem_low_watermark) / 100);
-    this.muxer = new KmpMuxer(this, { sinkBytes });
+    this.muxer = new KmpMuxer(this, { sinkBytes, scratch: o.headerScratch });
   }
 
   // ---- PacketSink ----------------------------------------------------------------------------

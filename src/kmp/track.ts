@@ -7,7 +7,7 @@ import { wallClock, type Clock } from "../time/clock.ts";
 import type { BufferPool } from "./buffer-pool.ts";
 import { ByteLog } from "./byte-log.ts";
 import type { PublishAnswer, TrackControl, TrackIdentity, UnpublishReason } from "./controller.ts";
-import type { TrackWrite } from "./muxer.ts";
+import type { HeaderScratch, TrackWrite } from "./muxer.ts";
 import { TrackInput, type InputOwner } from "./track-input.ts";
 import { TrackUpstreams, type AddUpstreamRequest, type UpstreamsOwner } from "./track-upstreams.ts";
 import { upstreamSpecs } from "./publish-answer.ts";
@@ -31,6 +31,8 @@ export type KmpTrackOptions = {
   metrics: Metrics;
   /** The server's pool of released log buffers (shared by its tracks). */
   bufferPool: BufferPool;
+  /** The muxers' frame-header scratch (shared by the server's tracks, see `KmpMuxer`). */
+  headerScratch: HeaderScratch;
   /** Upstream connection ids (unique in the server). */
   nextConnectionId: () => number;
   /** The track failed: the owner closes the RTMP connection (spec §9). */
@@ -94,7 +96,7 @@ export class KmpTrack implements InputOwner, UpstreamsOwner {
       maxFreeBuffers: o.config.kmp_max_free_buffers,
       pool: o.bufferPool,
     });
-    this.input = new TrackInput({ owner: this, log: this.log, config: o.config, clock: o.clock, logger: this.logger, mediaType: o.mediaType });
+    this.input = new TrackInput({ owner: this, log: this.log, config: o.config, clock: o.clock, logger: this.logger, mediaType: o.mediaType, headerScratch: o.headerScratch });
     this.out = new TrackUpstreams({
       owner: this,
       log: this.log,

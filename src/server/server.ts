@@ -3,6 +3,7 @@ import type { ApplicationConfig, Config, ServerConfig } from "../config/types.ts
 import { ControlClient } from "../control/client.ts";
 import { Metrics } from "../stats/metrics.ts";
 import { BufferPool } from "../kmp/buffer-pool.ts";
+import { HeaderScratch } from "../kmp/muxer.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SessionContext, SessionHost } from "../ingest/context.ts";
@@ -56,6 +57,7 @@ export class IngestServer implements SessionHost {
   readonly metrics = new Metrics();
   /** Released KMP log buffers, shared by every track of this server. */
   readonly bufferPool = new BufferPool();
+  readonly headerScratch = new HeaderScratch();
   readonly control = new ControlClient(this.metrics);
   readonly startedMs: number;
   readonly servers: ServerState[];

@@ -11,6 +11,7 @@ import type { PublishAnswer, RepublishAnswer, TrackControl, UnpublishReason } fr
 import { KmpTrack } from "../../src/kmp/track.ts";
 import type { KmpUpstream } from "../../src/kmp/upstream.ts";
 import { BufferPool } from "../../src/kmp/buffer-pool.ts";
+import { HeaderScratch } from "../../src/kmp/muxer.ts";
 import { Metrics } from "../../src/stats/metrics.ts";
 import { systemClock } from "../../src/time/clock.ts";
 import type { KmpFrame, MediaInfo } from "../../src/media/types.ts";
@@ -85,6 +86,7 @@ function newTrack(runtime: Runtime, c: TrackControl, config: TrackConfig, errors
     log: silentLogger,
     metrics: new Metrics(),
     bufferPool: new BufferPool(),
+    headerScratch: new HeaderScratch(),
     nextConnectionId: () => ++connectionIds,
     onError: (r) => void errors.push(r),
     onClosed: closed,
