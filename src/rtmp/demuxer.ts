@@ -61,10 +61,11 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
     });
     this.queueBytes = opts.queueBytes ?? 256 * 1024;
     const decoder = this.decoder;
+    const onChunk = opts.onChunk;
     let failed = false;
     this.decode = (chunk) => {
       if (failed) return null;
-      opts.onChunk?.(chunk.byteLength);
+      onChunk?.(chunk.byteLength);
       let error: unknown;
       try {
         decoder.push(chunk);
