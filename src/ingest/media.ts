@@ -20,16 +20,11 @@ export function onMedia(s: SessionContext, msg: RtmpMessage, createdNow: () => n
   const n = msg.payload.byteLength;
   const video = msg.type === MSG.VIDEO;
   const media: MediaKind = video ? "video" : "audio";
-  stream.bytesIn.add(n, now);
+  stream.bytesIn.add(n, video, now);
   const counters = s.host.counters;
   // named, not keyed by `media`: a keyed access with two names is megamorphic on V8
-  if (video) {
-    stream.bytesInVideo.add(n, now);
-    counters.framesIn.video++;
-  } else {
-    stream.bytesInAudio.add(n, now);
-    counters.framesIn.audio++;
-  }
+  if (video) counters.framesIn.video++;
+  else counters.framesIn.audio++;
   const publishing = stream.publish !== null && stream.app !== null;
   let tags: MediaTag[];
   try {

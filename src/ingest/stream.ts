@@ -3,7 +3,7 @@ import { StreamCodecs } from "../flv/stream-codecs.ts";
 import type { TrackConverter } from "../flv/track-converter.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { TrackWrite } from "../kmp/muxer.ts";
-import { RateMeter } from "../stats/rate-meter.ts";
+import { AvRates } from "../stats/av-rates.ts";
 
 export type MediaKind = "video" | "audio";
 
@@ -49,18 +49,15 @@ export class RtmpStream {
   /** Track 0 of each media (every single-track publisher's only ones): found without a key. */
   private video0: StreamTrack | null = null;
   private audio0: StreamTrack | null = null;
-  readonly bytesIn: RateMeter;
-  readonly bytesInAudio: RateMeter;
-  readonly bytesInVideo: RateMeter;
+  /** Media bytes received (all, audio, video) and their bit rates. */
+  readonly bytesIn: AvRates;
   readonly createdMs: number;
   app: ApplicationConfig | null = null;
 
   constructor(id: number, nowMs: number) {
     this.id = id;
     this.createdMs = nowMs;
-    this.bytesIn = new RateMeter(nowMs);
-    this.bytesInAudio = new RateMeter(nowMs);
-    this.bytesInVideo = new RateMeter(nowMs);
+    this.bytesIn = new AvRates(nowMs);
   }
 
   /** The track of `media` with multitrack id `index`, if it was created. */
