@@ -114,7 +114,7 @@ function trackOf(server: IngestServer, key: string, st: StreamTrack, nowMs: numb
   }
   const t = entry.track;
   const s = t.stats();
-  const h = t.frames.history.series(nowMs);
+  const h = t.frames.series(nowMs);
   const timescale = t.config.kmp_timescale;
   const nowCreated = wallClock(server.clock, timescale);
   return {

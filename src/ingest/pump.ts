@@ -17,6 +17,8 @@ export interface PumpSession {
   /** Aborted when the session ends. */
   readonly signal: AbortSignal;
   readonly open: boolean;
+  /** The connect was accepted: the gate never closes again (a second connect ends the session). */
+  readonly connected: boolean;
   readonly frames: FrameBatch;
   readonly gate: ConnectGate;
   readonly protocol: ProtocolControl;
@@ -129,7 +131,7 @@ export class Pump implements BatchTaker {
     const msgs = batch.messages;
     try {
       for (let i = from; i < msgs.length; i++) {
-        const gate = s.gate.closed;
+        const gate = s.connected ? null : s.gate.closed; // connected: no gate object touched per message
         if (gate) return gate.then(() => this.process(batch, i));
         if (!s.open) return undefined;
         s.dispatch(msgs[i], this.createdNow, this.nowMs);

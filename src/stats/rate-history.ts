@@ -19,7 +19,7 @@ export class RateHistory {
   }
 
   /** Counts one frame. The current second is counted in two fields, moved into the ring when it ends. */
-  add(bytes: number, nowMs: number): void {
+  count(bytes: number, nowMs: number): void {
     const sec = Math.floor(nowMs / 1000);
     if (sec !== this.head || !this.bytes) this.rollTo(sec);
     this.curBytes += bytes;
