@@ -70,6 +70,8 @@ export class TrackConverter {
   lastTimestampMs = 0;
   /** The media info of the last `minf` (drives the audio sync). */
   mediaInfo: MediaInfo | null = null;
+  /** The sample rate audio sync counts by: the media info's, for AAC; else 0 (no sync). A field, so a frame reads no media info. */
+  private syncRate = 0;
   private baseDts = 0;
   private samples = 0;
 
@@ -109,7 +111,10 @@ export class TrackConverter {
     this.prevTs = rtmpTimestamp;
     let dts = this.lastTimestampMs * this.rtmpScale;
     if (!video) dts = this.syncAudio(dts);
-    if (mediaInfo) this.mediaInfo = mediaInfo;
+    if (mediaInfo) {
+      this.mediaInfo = mediaInfo;
+      this.syncRate = mediaInfo.mediaType === "audio" && mediaInfo.codecId === AAC ? mediaInfo.sampleRate : 0;
+    }
     const frame: KmpFrame = { created, dts, key: tag.key, ptsDelay: tag.cts * this.rtmpScale, data: tag.data };
     return { kind: "frame", mediaInfo, frame };
   }
@@ -117,10 +122,10 @@ export class TrackConverter {
 
   /** AAC only (spec §4.2): snap dts to base + samples·timescale/rate when within the margin. */
   private syncAudio(dts: number): number {
-    const mi = this.mediaInfo;
-    if (!mi || mi.mediaType !== "audio" || mi.codecId !== AAC || mi.sampleRate === 0) return dts;
+    const rate = this.syncRate;
+    if (rate === 0) return dts;
     // integer division as the reference's uint64 arithmetic (samples × timescale stays < 2^53 for years)
-    const expected = this.baseDts + Math.floor((this.samples * this.timescale) / mi.sampleRate);
+    const expected = this.baseDts + Math.floor((this.samples * this.timescale) / rate);
     if (dts >= expected - this.marginTicks && dts <= expected + this.marginTicks) dts = expected;
     else {
       this.baseDts = dts;

@@ -22,6 +22,8 @@ export class ByteLog {
   /** Bytes charged outside the buffers (codec extra data). */
   private extraCharge = 0;
   private buffers: Uint8Array[] = [];
+  /** `buffers.length`, kept in a field: the memory checks before every write read it, not the array. */
+  private held = 0;
   /** Absolute offset of buffers[0]. */
   private base = 0;
   /** The last buffer (the one being written; null when there is none) and its absolute offset. */
@@ -61,7 +63,7 @@ export class ByteLog {
 
   /** Memory left under the limit (buffers in use and kept for reuse, plus extra data). */
   get memLeft(): number {
-    return this.memLimit - (this.buffers.length + this.freeCount) * this.bufferSize - this.extraCharge;
+    return this.memLimit - (this.held + this.freeCount) * this.bufferSize - this.extraCharge;
   }
 
   /** Charges codec extra data (grows by doubling like the reference, never shrinks). */
@@ -75,7 +77,7 @@ export class ByteLog {
 
   /** Bytes needed to write `n` more bytes without allocation beyond the current buffer. */
   wouldNeed(n: number): number {
-    const room = this.buffers.length ? this.usable - (this.written - this.base - (this.buffers.length - 1) * this.usable) : 0;
+    const room = this.held ? this.usable - (this.written - this.base - (this.held - 1) * this.usable) : 0;
     if (n <= room) return 0;
     return Math.ceil((n - room) / this.usable) * this.bufferSize;
   }
@@ -143,8 +145,9 @@ export class ByteLog {
     }
     const b = this.pool.take(this.bufferSize) ?? new Uint8Array(this.bufferSize);
     this.buffers.push(b);
+    this.held++;
     this.tail = b;
-    this.tailStart = this.base + (this.buffers.length - 1) * this.usable;
+    this.tailStart = this.base + (this.held - 1) * this.usable;
   }
 
   /** Makes everything written visible to upstreams. */
@@ -181,8 +184,9 @@ export class ByteLog {
 
   /** Releases whole buffers that end at or before `offset` (the slowest upstream's ack). */
   release(offset: number): void {
-    while (this.buffers.length > 0 && this.base + this.usable <= offset && this.base + this.usable <= this.written) {
+    while (this.held > 0 && this.base + this.usable <= offset && this.base + this.usable <= this.written) {
       const b = this.buffers.shift()!;
+      this.held--;
       if (b === this.tail) this.tail = null;
       this.base += this.usable;
       if (this.freeCount < this.maxFreeBuffers) this.freeCount++;
@@ -202,6 +206,7 @@ export class ByteLog {
     this.base = this.written;
     for (const b of this.buffers) this.pool.give(b);
     this.buffers = [];
+    this.held = 0;
     this.tail = null;
     this.freeCount = 0;
     this.release(this.written);
