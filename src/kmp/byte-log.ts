@@ -115,6 +115,14 @@ export class ByteLog {
     return (this.pHead + rel) & (this.pCap - 1);
   }
 
+  /** Size and kind of the packet in ring slot `slot` (stored as size × 4 + kind). */
+  private lenAt(slot: number): number {
+    return Math.floor(this.pIdx[2 * slot + 1] / 4);
+  }
+  private kindAt(slot: number): number {
+    return this.pIdx[2 * slot + 1] % 4;
+  }
+
   private write(src: Uint8Array): boolean {
     const len = src.byteLength;
     let off = 0;
@@ -194,7 +202,7 @@ export class ByteLog {
     }
     // drop packet index entries that end before the released base
     const mask = this.pCap - 1;
-    while (this.pCount > 0 && this.pIdx[2 * this.pHead] + Math.floor(this.pIdx[2 * this.pHead + 1] / 4) <= this.base) {
+    while (this.pCount > 0 && this.pIdx[2 * this.pHead] + this.lenAt(this.pHead) <= this.base) {
       this.pHead = (this.pHead + 1) & mask;
       this.pFirst++;
       this.pCount--;
@@ -229,7 +237,7 @@ export class ByteLog {
   packet(index: number): { off: number; len: number; kind: number } | null {
     const i = this.slot(index);
     if (i < 0) return null;
-    return { off: this.pIdx[2 * i], len: Math.floor(this.pIdx[2 * i + 1] / 4), kind: this.pIdx[2 * i + 1] % 4 };
+    return { off: this.pIdx[2 * i], len: this.lenAt(i), kind: this.kindAt(i) };
   }
 
   // the walkers below ask only for indexed packets (firstPacket ≤ index < packetCount)
@@ -237,9 +245,9 @@ export class ByteLog {
     return this.pIdx[2 * this.slot(index)];
   }
   packetLen(index: number): number {
-    return Math.floor(this.pIdx[2 * this.slot(index) + 1] / 4);
+    return this.lenAt(this.slot(index));
   }
   packetKind(index: number): number {
-    return this.pIdx[2 * this.slot(index) + 1] % 4;
+    return this.kindAt(this.slot(index));
   }
 }
