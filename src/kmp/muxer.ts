@@ -120,9 +120,9 @@ export class KmpMuxer implements TransformStream<TrackWrite[], KmpPackets> {
    * headers are copied into the sink before `push` returns, and nothing pushes from inside a
    * sink's append).
    */
-  constructor(sink: PacketSink, o: { sinkBytes: number; queueBytes?: number; scratch?: HeaderScratch }) {
+  constructor(sink: PacketSink, o: { sinkBytes: number; queueBytes?: number; scratch: HeaderScratch }) {
     this.sink = sink;
-    this.scratch = o.scratch ?? new HeaderScratch();
+    this.scratch = o.scratch;
     this.sinkBytes = o.sinkBytes;
     this.queueBytes = o.queueBytes ?? 64 * 1024;
   }

@@ -121,7 +121,7 @@ test("KmpMuxer.push: straight into the sink while it has room; the rest queues i
     },
     whenRoom: () => (room > 0 ? Promise.resolve() : new Promise<void>((r) => (wake = r))),
   };
-  const muxer = new KmpMuxer(sink, { sinkBytes: 1, queueBytes: 100 });
+  const muxer = new KmpMuxer(sink, { sinkBytes: 1, queueBytes: 100, scratch: new HeaderScratch() });
   muxer.push([frame(1), frame(2)]);
   assert.deepEqual(got, [1, 2], "appended at once, with no stream hop");
   muxer.push([frame(3), frame(4), frame(5)]);
