@@ -255,6 +255,7 @@ export function buildConfig(
         chunk_size: get("chunk_size"),
         max_message: get("max_message"),
         type3_ext_ts: get("type3_ext_ts"),
+        read_batch: get("read_batch"),
         busy: get("busy"),
         ssl_certificate: get("ssl_certificate"),
         ssl_certificate_key: get("ssl_certificate_key"),

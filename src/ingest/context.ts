@@ -11,6 +11,7 @@ import type { IngestCounters } from "../stats/ingest-counters.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import type { Clock } from "../time/clock.ts";
 import type { ClientInfo } from "./client-info.ts";
+import type { ReadBatch } from "./read-batch.ts";
 import type { CloseCode } from "./errors.ts";
 import type { RtmpStream, StreamTrack } from "./stream.ts";
 
@@ -26,6 +27,8 @@ export interface SessionHost {
   readonly bufferPool: BufferPool;
   /** The muxers' frame-header scratch, shared by the server's tracks. */
   readonly headerScratch: HeaderScratch;
+  /** Where the sessions' socket reads wait for their window (`read_batch`). */
+  readonly readBatch: ReadBatch;
   /** Id sources of the server (unique across its sessions). */
   nextConnectionId(): number;
   nextTrackId(): string;

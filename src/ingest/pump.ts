@@ -6,6 +6,7 @@ import { wallClock, type Clock } from "../time/clock.ts";
 import type { ConnectGate } from "./connect-gate.ts";
 import type { FrameBatch } from "./frame-batch.ts";
 import type { ProtocolControl } from "./protocol-control.ts";
+import type { ReadBatch } from "./read-batch.ts";
 
 const noop = (): void => {};
 
@@ -24,6 +25,8 @@ export interface PumpSession {
   readonly protocol: ProtocolControl;
   /** KMP timescale of `created` (the application's, once connected). */
   readonly timescale: number;
+  /** The server's read batch: the socket writes into its entry for this session. */
+  readonly readBatch: ReadBatch;
   countIn(n: number): void;
   /**
    * One message, in order; `createdNow` is the `created` time of this batch's frames, `nowMs`
@@ -88,7 +91,7 @@ export class Pump implements BatchTaker {
     });
     const { sink, done } = this.demuxer.input(this);
     sink.write(first)?.catch(noop);
-    void s.conn.pipeInto(sink, s.signal).catch(noop);
+    void s.conn.pipeInto(s.readBatch.input(sink, s.server.read_batch), s.signal).catch(noop);
     await Promise.race([done, failed]);
   }
 

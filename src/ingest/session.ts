@@ -19,6 +19,7 @@ import { readPreamble } from "./preamble.ts";
 import { ProtocolControl } from "./protocol-control.ts";
 import { FrameBatch } from "./frame-batch.ts";
 import { Pump } from "./pump.ts";
+import type { ReadBatch } from "./read-batch.ts";
 import type { RtmpStream } from "./stream.ts";
 
 export type { CloseCause, SessionHost } from "./context.ts";
@@ -116,6 +117,10 @@ export class RtmpSession implements SessionContext {
 
   get signal(): AbortSignal {
     return this.abort.signal;
+  }
+
+  get readBatch(): ReadBatch {
+    return this.host.readBatch;
   }
 
   get timescale(): number {

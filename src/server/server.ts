@@ -4,6 +4,7 @@ import { ControlClient } from "../control/client.ts";
 import { Metrics } from "../stats/metrics.ts";
 import { BufferPool } from "../kmp/buffer-pool.ts";
 import { HeaderScratch } from "../kmp/muxer.ts";
+import { ReadBatch } from "../ingest/read-batch.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SessionContext, SessionHost } from "../ingest/context.ts";
@@ -58,6 +59,8 @@ export class IngestServer implements SessionHost {
   /** Released KMP log buffers, shared by every track of this server. */
   readonly bufferPool = new BufferPool();
   readonly headerScratch = new HeaderScratch();
+  /** Sessions' socket reads held for `read_batch` and handed on session by session. */
+  readonly readBatch: ReadBatch;
   readonly control = new ControlClient(this.metrics);
   readonly startedMs: number;
   readonly servers: ServerState[];
@@ -83,6 +86,7 @@ export class IngestServer implements SessionHost {
     this.runtime = opts.runtime;
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
+    this.readBatch = new ReadBatch(this.clock);
     this.startedMs = this.clock.nowMs();
     this.onSessionEnd = opts.onSessionEnd;
     this.ids = opts.ids ?? { connection: IdSource.endless(), track: IdSource.endless(), upstream: IdSource.endless(1_000_001) };
