@@ -1,3 +1,4 @@
+import { ReadSlab } from "../bytes/slab.ts";
 import type { ByteSink } from "../runtime/types.ts";
 import type { Clock } from "../time/clock.ts";
 
@@ -19,7 +20,8 @@ export const HELD_BYTES = 64 * 1024;
  * window is held until the window's timer, which hands on every held session in the order they
  * started waiting. A session holds at most `HELD_BYTES` (then it hands on at once: a fast
  * publisher is not slowed down), and the socket is paused as before while the stage below is full.
- * One timer per window length for the whole server, armed only while something is held.
+ * One timer per window length for the whole server, armed only while something is held. The held
+ * reads go on as one chunk (joined into a shared block: one batch of messages, one push per track).
  */
 export class ReadBatch {
   private readonly clock: Clock;
@@ -41,6 +43,8 @@ export class ReadBatch {
 /** The sessions waiting for one window's timer. */
 class Round {
   readonly windowMs: number;
+  /** Where a session's held reads are joined into one chunk. */
+  readonly slab = new ReadSlab();
   private readonly clock: Clock;
   private due: HeldReads[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -100,15 +104,17 @@ class HeldReads implements ByteSink {
     return undefined;
   }
 
-  /** Every held read into the stage below, in order (the round's timer, a full hold, the end). */
+  /** Every held read into the stage below, in order, as one chunk (the round's timer, a full hold, the end). */
   handOn(now: number): void {
     const held = this.held;
     if (held === null || this.closed) return;
+    const joined = held.length === 1 ? held[0] : this.round.slab.join(held, this.heldBytes);
     this.held = null;
     this.heldBytes = 0;
     this.last = now;
-    // a failed write ends the session through the stage's own `done`, as a direct write would
-    for (let i = 0; i < held.length; i++) this.down.write(held[i])?.catch(noop);
+    // one chunk: one batch of messages through the stages; a failed write ends the session
+    // through the stage's own `done`, as a direct write would
+    this.down.write(joined)?.catch(noop);
   }
 
   get desiredSize(): number | null {

@@ -1,5 +1,6 @@
 import * as tls from "node:tls";
 import type * as net from "node:net";
+import type { ReadSlab } from "../bytes/slab.ts";
 
 /** The socket handle's call that makes it read into a buffer of ours (node:net `onread`), and its read callback. */
 type UserBufferHandle = { useUserBuffer?: (buf: Uint8Array) => void; onread?: (this: unknown, ab: unknown) => unknown };
@@ -13,34 +14,6 @@ export type ReadResultSlot = { state: Int32Array; index: number };
 
 /** The read buffer every plain socket of a runtime shares, and the read-result slot (null: node:net's callback). */
 export type ReadScratch = { buf: Uint8Array; slot: ReadResultSlot | null; slab: ReadSlab };
-
-/**
- * Where the reads are copied out of the scratch buffer: consecutive views into a 64 KiB block
- * that every socket shares, a new block when one is full — one allocation per block instead of
- * an `ArrayBuffer` (malloc, free, its sweep) per read. A block is never written twice, so a view
- * stays valid; one kept for long keeps its block alive, which is why what waits in a queue keeps
- * a compact copy (`compact`).
- */
-export class ReadSlab {
-  private block = new Uint8Array(0);
-  private used = 0;
-  private readonly size: number;
-
-  constructor(size = 64 * 1024) {
-    this.size = size;
-  }
-
-  copy(src: Uint8Array, n: number): Uint8Array {
-    if (this.used + n > this.block.byteLength) {
-      this.block = new Uint8Array(Math.max(this.size, n));
-      this.used = 0;
-    }
-    const at = this.used;
-    this.block.set(n === src.byteLength ? src : src.subarray(0, n), at);
-    this.used = at + n;
-    return this.block.subarray(at, at + n);
-  }
-}
 
 /** The read-result slot of this Node, or null where it is not reachable. */
 export function readResultSlot(): ReadResultSlot | null {

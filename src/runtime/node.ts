@@ -1,5 +1,6 @@
 import { PushReadSide } from "./push-read.ts";
-import { READ_SCRATCH_BYTES, readIntoScratch, readResultSlot, ReadSlab, type ReadScratch } from "./node-read.ts";
+import { ReadSlab } from "../bytes/slab.ts";
+import { READ_SCRATCH_BYTES, readIntoScratch, readResultSlot, type ReadScratch } from "./node-read.ts";
 import { plainIp } from "./socket-common.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
