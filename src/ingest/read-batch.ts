@@ -36,7 +36,7 @@ export class ReadBatch {
     if (windowMs <= 0) return down;
     let round = this.rounds.get(windowMs);
     if (!round) this.rounds.set(windowMs, (round = new Round(windowMs, this.clock)));
-    return new HeldReads(down, round, this.clock);
+    return new HeldReads(down, round);
   }
 }
 
@@ -45,7 +45,8 @@ class Round {
   readonly windowMs: number;
   /** Where a session's held reads are joined into one chunk. */
   readonly slab = new ReadSlab();
-  private readonly clock: Clock;
+  /** The server's clock, which its sessions' entries read too. */
+  readonly clock: Clock;
   private due: HeldReads[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -72,23 +73,21 @@ class Round {
 class HeldReads implements ByteSink {
   private readonly down: ByteSink;
   private readonly round: Round;
-  private readonly clock: Clock;
   private held: Uint8Array[] | null = null;
   private heldBytes = 0;
   /** When the reads were last handed on (ms). */
   private last = -Infinity;
   private closed = false;
 
-  constructor(down: ByteSink, round: Round, clock: Clock) {
+  constructor(down: ByteSink, round: Round) {
     this.down = down;
     this.round = round;
-    this.clock = clock;
   }
 
   write(chunk: Uint8Array): Promise<void> | undefined {
     const held = this.held;
     if (held === null) {
-      const now = this.clock.nowMs();
+      const now = this.round.clock.nowMs();
       if (now - this.last >= this.round.windowMs) {
         this.last = now;
         return this.down.write(chunk);
@@ -100,7 +99,7 @@ class HeldReads implements ByteSink {
     }
     held.push(chunk);
     this.heldBytes += chunk.byteLength;
-    if (this.heldBytes >= HELD_BYTES) this.handOn(this.clock.nowMs());
+    if (this.heldBytes >= HELD_BYTES) this.handOn(this.round.clock.nowMs());
     return undefined;
   }
 
@@ -127,7 +126,7 @@ class HeldReads implements ByteSink {
   }
 
   close(): Promise<void> {
-    this.handOn(this.clock.nowMs());
+    this.handOn(this.round.clock.nowMs());
     this.closed = true;
     return this.down.close();
   }
