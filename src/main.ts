@@ -101,6 +101,7 @@ export async function main(argv: string[], runtime?: Runtime): Promise<number> {
     return 0;
   }
 
+  rt.tuneForServer();
   const workerSpec = rt.env(WORKER_ENV);
   if (workerSpec) return await workerMain(rt, config, log, workerSpec);
 

@@ -3,8 +3,7 @@
  * one allocation per block instead of an `ArrayBuffer` (malloc, free, its sweep) per copy. A
  * block is never written twice, so a view stays valid; one kept for long keeps its block alive,
  * which is why what waits in a queue keeps a compact copy (`compact`). Node's socket reads are
- * copied out of its shared scratch buffer this way (`readIntoScratch`), and a session's held
- * reads are joined this way (`ReadBatch`).
+ * copied out of its shared scratch buffer this way (`readIntoScratch`).
  */
 export class ReadSlab {
   private block = new Uint8Array(0);
@@ -31,17 +30,5 @@ export class ReadSlab {
     const at = this.take(n);
     this.block.set(n === src.byteLength ? src : src.subarray(0, n), at);
     return this.block.subarray(at, at + n);
-  }
-
-  /** `parts` one after the other (`total` bytes in all), copied into one view. */
-  join(parts: readonly Uint8Array[], total: number): Uint8Array {
-    let at = this.take(total);
-    const block = this.block;
-    const start = at;
-    for (let i = 0; i < parts.length; i++) {
-      block.set(parts[i], at);
-      at += parts[i].byteLength;
-    }
-    return block.subarray(start, at);
   }
 }

@@ -65,7 +65,7 @@ export type ServerConfig = {
   chunk_size: number; // 4096
   max_message: number; // bytes, 1048576
   type3_ext_ts: Type3ExtTs;
-  /** ms, 40; 0 = each read at once (`ReadBatch`) */
+  /** ms, 100; 0 = every read at once (`ReadBatch`) */
   read_batch: number;
   busy: boolean;
   /** PEM files for `listen … ssl` (nginx's names). */

@@ -1,27 +1,32 @@
-import { ReadSlab } from "../bytes/slab.ts";
 import type { ByteSink } from "../runtime/types.ts";
 import type { Clock } from "../time/clock.ts";
 
-const noop = (): void => {};
-
-/** Bytes one session may hold back; a read that reaches it hands them on at once. */
-export const HELD_BYTES = 64 * 1024;
+/**
+ * A read at least this large is not followed by a rest: the socket had that much waiting, so
+ * the publisher is faster than a rest lets the kernel hold (its default receive buffer is 128 KiB).
+ */
+export const REST_MAX_READ = 32 * 1024;
 
 /**
- * Socket reads of many sessions gathered for a short window (`read_batch`) and handed on session
- * by session: a real-time publisher's reads arrive a few messages at a time, interleaved with
- * every other publisher's, and each message then finds its session's state (demuxer, stream,
- * track, log, upstreams) cold in the CPU cache. Held back for one window, a session's reads go
- * through its stages one after the other while that state is warm — the same work, about half
- * the cost per message at 300 sessions (`bench/RESULTS.md`, session 10).
+ * Socket reads paced per session (`read_batch`): while a session streams, its socket rests for
+ * up to a window after each read, and what the publisher sends meanwhile waits in the kernel's
+ * receive buffer; the next read takes it all at once. A real-time publisher's bytes otherwise
+ * arrive a few messages at a time (one read every ~37 ms at 300 kbit/s), each read with its
+ * wake-up, its system call and its way through the runtime, and each finding the session's
+ * state (demuxer, stream, track, log, upstreams) cold in the CPU cache among every other
+ * publisher's reads. Rested, a session costs one read per window, and its messages go through
+ * its stages one after the other while that state is warm (`bench/RESULTS.md`, session 11).
+ * Nothing is held in the process: the bytes wait in the kernel, so memory does not grow with
+ * the window.
  *
- * The rule, per session: a read that comes at least a window after the session's last hand-over
- * is handed on at once (a command, the first media after a pause: no delay); a read within the
- * window is held until the window's timer, which hands on every held session in the order they
- * started waiting. A session holds at most `HELD_BYTES` (then it hands on at once: a fast
- * publisher is not slowed down), and the socket is paused as before while the stage below is full.
- * One timer per window length for the whole server, armed only while something is held. The held
- * reads go on as one chunk (joined into a shared block: one batch of messages, one push per track).
+ * The rule, per session: a read that comes within the window of the one before it (the session
+ * streams) is handed on at once, and then the socket rests until the window's timer. A read
+ * after a pause (a command, the first media) is handed on with no rest after it, and so is a
+ * read of `REST_MAX_READ` or more (a fast publisher is not slowed down). The rest is
+ * backpressure: the entry's `desiredSize` is 0 and its `ready` the round's wake-up, which every
+ * runtime's read side already obeys (the socket paused, or no read issued, until `ready`). One
+ * timer and one promise per window length for the whole server, armed only while a session
+ * rests; a rest always ends at its timer.
  */
 export class ReadBatch {
   private readonly clock: Clock;
@@ -36,48 +41,47 @@ export class ReadBatch {
     if (windowMs <= 0) return down;
     let round = this.rounds.get(windowMs);
     if (!round) this.rounds.set(windowMs, (round = new Round(windowMs, this.clock)));
-    return new HeldReads(down, round);
+    return new PacedReads(down, round);
   }
 }
 
-/** The sessions waiting for one window's timer. */
+/** The sessions resting until one window's timer. */
 class Round {
   readonly windowMs: number;
-  /** Where a session's held reads are joined into one chunk. */
-  readonly slab = new ReadSlab();
   /** The server's clock, which its sessions' entries read too. */
   readonly clock: Clock;
-  private due: HeldReads[] = [];
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Settles at the timer; null while no session rests. */
+  wake: Promise<void> | null = null;
+  private settle: () => void = () => {};
 
   constructor(windowMs: number, clock: Clock) {
     this.windowMs = windowMs;
     this.clock = clock;
   }
 
-  add(h: HeldReads): void {
-    this.due.push(h);
-    this.timer ??= setTimeout(this.fire, this.windowMs);
+  /** The wake-up of the current round (a new round, and its timer, if none is armed). */
+  rest(): Promise<void> {
+    if (this.wake === null) {
+      this.wake = new Promise<void>((resolve) => (this.settle = resolve));
+      setTimeout(this.fire, this.windowMs);
+    }
+    return this.wake;
   }
 
   private readonly fire = (): void => {
-    this.timer = null;
-    const due = this.due;
-    this.due = [];
-    const now = this.clock.nowMs();
-    for (let i = 0; i < due.length; i++) due[i].handOn(now);
+    this.wake = null;
+    this.settle();
   };
 }
 
-/** One session's entry: its held reads, handed on in order into the stage below. */
-class HeldReads implements ByteSink {
+/** One session's entry: each read handed on at once, and the socket's rest after it. */
+class PacedReads implements ByteSink {
   private readonly down: ByteSink;
   private readonly round: Round;
-  private held: Uint8Array[] | null = null;
-  private heldBytes = 0;
-  /** When the reads were last handed on (ms). */
+  /** When the last read came (ms). */
   private last = -Infinity;
-  private closed = false;
+  /** The round this session rests in, until its wake-up. */
+  private resting: Promise<void> | null = null;
 
   constructor(down: ByteSink, round: Round) {
     this.down = down;
@@ -85,56 +89,36 @@ class HeldReads implements ByteSink {
   }
 
   write(chunk: Uint8Array): Promise<void> | undefined {
-    const held = this.held;
-    if (held === null) {
-      const now = this.round.clock.nowMs();
-      if (now - this.last >= this.round.windowMs) {
-        this.last = now;
-        return this.down.write(chunk);
-      }
-      this.held = [chunk];
-      this.heldBytes = chunk.byteLength;
-      this.round.add(this);
-      return undefined;
-    }
-    held.push(chunk);
-    this.heldBytes += chunk.byteLength;
-    if (this.heldBytes >= HELD_BYTES) this.handOn(this.round.clock.nowMs());
-    return undefined;
-  }
-
-  /** Every held read into the stage below, in order, as one chunk (the round's timer, a full hold, the end). */
-  handOn(now: number): void {
-    const held = this.held;
-    if (held === null || this.closed) return;
-    const joined = held.length === 1 ? held[0] : this.round.slab.join(held, this.heldBytes);
-    this.held = null;
-    this.heldBytes = 0;
+    const written = this.down.write(chunk);
+    const round = this.round;
+    const now = round.clock.nowMs();
+    if (now - this.last < round.windowMs && chunk.byteLength < REST_MAX_READ) this.resting = round.rest();
     this.last = now;
-    // one chunk: one batch of messages through the stages; a failed write ends the session
-    // through the stage's own `done`, as a direct write would
-    this.down.write(joined)?.catch(noop);
+    return written;
   }
 
+  /** Resting: 0 until the round's wake-up; else the room of the stage below. */
   get desiredSize(): number | null {
-    const d = this.down.desiredSize;
-    return d === null ? null : d - this.heldBytes;
+    const r = this.resting;
+    if (r !== null) {
+      if (r === this.round.wake) return 0;
+      this.resting = null;
+    }
+    return this.down.desiredSize;
   }
 
   get ready(): Promise<void> {
-    return this.down.ready;
+    const r = this.resting;
+    return r !== null && r === this.round.wake ? r : this.down.ready;
   }
 
   close(): Promise<void> {
-    this.handOn(this.round.clock.nowMs());
-    this.closed = true;
+    this.resting = null;
     return this.down.close();
   }
 
   abort(reason?: unknown): Promise<void> {
-    this.closed = true;
-    this.held = null;
-    this.heldBytes = 0;
+    this.resting = null;
     return this.down.abort(reason);
   }
 }

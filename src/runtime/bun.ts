@@ -285,6 +285,7 @@ export function bunRuntime(): Runtime {
     args: () => proc.argv.slice(2),
     env: (name) => proc.env[name],
     cpuCount: () => nav?.hardwareConcurrency ?? 1,
+    tuneForServer: () => {},
     spawnWorker: bunSpawnWorker,
   };
 }

@@ -295,6 +295,7 @@ export function denoRuntime(): Runtime {
     args: () => D.args,
     env: (name) => D.env.get(name),
     cpuCount: () => nav?.hardwareConcurrency ?? 1,
+    tuneForServer: () => {},
     spawnWorker: denoSpawnWorker,
   };
 }

@@ -5,6 +5,7 @@ import { plainIp } from "./socket-common.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import * as http from "node:http";
+import * as v8 from "node:v8";
 import { ConnQueue } from "./conn-queue.ts";
 import { HTTP_LIMITS } from "./http-limits.ts";
 import { keepWorkerOnDisconnect, nodeArgs, nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
@@ -271,6 +272,7 @@ export function nodeRuntime(): Runtime {
     args: () => nodeArgs(proc.argv),
     env: (name) => proc.env[name],
     cpuCount: nodeCpuCount,
+    tuneForServer: () => v8.setFlagsFromString("--no-allocation-site-pretenuring"),
     spawnWorker: nodeSpawnWorker,
   };
 }

@@ -113,6 +113,15 @@ export interface Runtime {
   /** Logical CPUs this process may use (`worker_processes auto`). */
   cpuCount(): number;
   /**
+   * Process-wide engine settings for a long-running ingest server: the CLI calls it once before
+   * it serves (a program that embeds the library chooses its own). On Node, V8's allocation-site
+   * pretenuring is turned off: with paced reads (`read_batch`) V8 took the per-message objects
+   * for long-lived, allocated them in the old generation and left them there until a full
+   * collection (`bench/RESULTS.md`, session 11). Nothing on Deno (V8 flags are only set on its
+   * command line) and Bun (JavaScriptCore has no such setting).
+   */
+  tuneForServer(): void;
+  /**
    * Runs this program again (same entry, same arguments, stdout/stderr shared) with `env` added:
    * node:cluster on Node (so listeners are shared), a child process of the same executable on
    * Deno (with --unstable-net for SO_REUSEPORT) and Bun.
