@@ -1,87 +1,114 @@
-/** ReadBatch: which reads go on at once, which wait for the window, and that nothing is lost or reordered. */
+/**
+ * ReadBatch (`read_batch`): which reads are followed by a rest of the socket, that every read is
+ * handed on at once and in order, and — over real loopback sockets on each runtime — that a
+ * resting socket is not read, so what the peer sends meanwhile arrives in one read.
+ */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { HELD_BYTES, ReadBatch } from "../../src/ingest/read-batch.ts";
-import { ReadSlab } from "../../src/bytes/slab.ts";
-import type { ByteSink } from "../../src/runtime/types.ts";
+import { REST_MAX_READ, ReadBatch } from "../../src/ingest/read-batch.ts";
+import { getRuntime } from "../../src/runtime/detect.ts";
+import type { ByteSink, Conn } from "../../src/runtime/types.ts";
 
-/** A stage entry that records what reaches it: each read's tag (its fill byte) in order, and the writes. */
+/** A stage entry that records what reaches it: the tags (fill bytes) of the pieces in order, and the writes. */
 function recorder(room = 256 * 1024) {
   const got: number[] = [];
   const writes: number[] = [];
+  let space = room;
   let closed = false;
   let aborted: unknown = null;
+  let last = -1; // a read may end inside a piece: the tags are runs across reads
   const sink: ByteSink = {
     write: (c) => {
       writes.push(c.byteLength);
-      for (let i = 0; i < c.byteLength; i++) if (i === 0 || c[i] !== c[i - 1]) got.push(c[i]);
+      for (let i = 0; i < c.byteLength; i++) if (c[i] !== last) got.push((last = c[i]));
       return undefined;
     },
     get desiredSize() {
-      return room;
+      return space;
     },
     ready: Promise.resolve(),
     close: async () => void (closed = true),
     abort: async (r) => void (aborted = r),
   };
-  return { sink, got, writes, state: () => ({ closed, aborted }) };
+  return { sink, got, writes, setRoom: (n: number) => void (space = n), state: () => ({ closed, aborted }) };
 }
 
 const chunk = (tag: number, n = 100) => new Uint8Array(n).fill(tag);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test("a read within the window waits for the round; the rest go on at once; order is kept", async () => {
+test("every read goes on at once; one within the window of the last is followed by a rest until the round's timer", async () => {
   let now = 1_000;
   const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
   const a = recorder();
   const b = recorder();
-  const ia = batch.input(a.sink, 20);
-  const ib = batch.input(b.sink, 20);
-  ia.write(chunk(1)); // first read: at once
+  const ia = batch.input(a.sink, 30);
+  const ib = batch.input(b.sink, 30);
+  ia.write(chunk(1)); // the first read: no rest after it
   ib.write(chunk(1));
-  assert.deepEqual([a.got, b.got], [[1], [1]]);
-  now += 5;
-  ia.write(chunk(2)); // within the window: held
-  ia.write(chunk(3));
-  ib.write(chunk(2));
-  assert.deepEqual([a.got, b.got], [[1], [1]]);
-  assert.equal(ia.desiredSize, 256 * 1024 - 200, "held bytes count against the room");
-  await sleep(60);
-  assert.deepEqual([a.got, b.got], [[1, 2, 3], [1, 2]]);
-  assert.deepEqual(a.writes, [100, 200], "the held reads went on as one chunk");
   assert.equal(ia.desiredSize, 256 * 1024);
-  now += 100; // a pause longer than the window: the next read goes on at once
+  now += 5;
+  ia.write(chunk(2)); // within the window: handed on, then the socket rests
+  assert.deepEqual(a.got, [1, 2], "a read is never held in the process");
+  assert.equal(ia.desiredSize, 0, "resting: the read side pauses");
+  assert.equal(ib.desiredSize, 256 * 1024, "only the session that streams rests");
+  ib.write(chunk(2));
+  assert.equal(ib.desiredSize, 0);
+  assert.equal(ia.ready, ib.ready, "one wake-up for every session resting in the round");
+  let woke = false;
+  const wake = ia.ready.then(() => void (woke = true));
+  await sleep(5);
+  assert.equal(woke, false, "the rest lasts until the round's timer");
+  await wake;
+  assert.equal(ia.desiredSize, 256 * 1024, "awake: the room of the stage below again");
+  assert.equal(ib.desiredSize, 256 * 1024);
+  now += 25; // the read the rest gathered: within the window of the last, so another rest
+  ia.write(chunk(3));
+  assert.equal(ia.desiredSize, 0);
+  await ia.ready;
+  now += 100; // after a pause longer than the window: no rest
   ia.write(chunk(4));
+  assert.equal(ia.desiredSize, 256 * 1024);
   assert.deepEqual(a.got, [1, 2, 3, 4]);
+  assert.deepEqual(a.writes, [100, 100, 100, 100], "one write below per read");
 });
 
-test("a session that holds HELD_BYTES hands them on at once; close hands on what is held; abort drops it", async () => {
+test("no rest after a read of REST_MAX_READ or more; the stage below's own backpressure still counts", async () => {
   let now = 1_000;
   const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
   const a = recorder();
   const ia = batch.input(a.sink, 1_000);
   ia.write(chunk(1));
-  const n = 16 * 1024;
-  let tag = 2;
-  for (let held = 0; held + n < HELD_BYTES; held += n) ia.write(chunk(tag++, n));
-  assert.deepEqual(a.got, [1]);
-  ia.write(chunk(tag, n)); // reaches HELD_BYTES
-  assert.equal(a.writes.length, 2, "everything held went on at once, as one chunk");
-  assert.deepEqual(a.got, Array.from({ length: tag }, (_, i) => i + 1));
   now += 1;
-  ia.write(chunk(50));
-  await ia.close();
-  assert.equal(a.got.at(-1), 50);
-  assert.equal(a.state().closed, true);
+  ia.write(chunk(2, REST_MAX_READ)); // a fast publisher's read
+  assert.equal(ia.desiredSize, 256 * 1024, "the socket had that much waiting: read on");
+  now += 1;
+  a.setRoom(0);
+  ia.write(chunk(3, REST_MAX_READ - 1));
+  assert.equal(ia.desiredSize, 0, "resting");
+  a.setRoom(-5);
+  assert.equal(ia.desiredSize, 0);
+  assert.deepEqual(a.got, [1, 2, 3]);
+});
 
+test("close and abort go below at once; a closed session's rest still ends", async () => {
+  let now = 1_000;
+  const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
+  const a = recorder();
+  const ia = batch.input(a.sink, 20);
+  ia.write(chunk(1));
+  ia.write(chunk(2));
+  const rest = ia.ready;
+  await ia.close();
+  assert.equal(a.state().closed, true);
+  assert.equal(ia.desiredSize, 256 * 1024, "nothing rests once closed");
+  await rest; // the read side waiting on it goes on (and finds the socket ended)
   const b = recorder();
-  const ib = batch.input(b.sink, 1_000);
+  const ib = batch.input(b.sink, 20);
   ib.write(chunk(1));
-  ib.write(chunk(2));
   const reason = new Error("gone");
   await ib.abort(reason);
-  assert.deepEqual(b.got, [1]);
   assert.equal(b.state().aborted, reason);
+  assert.deepEqual([a.got, b.got], [[1, 2], [1]]);
 });
 
 test("window 0: the socket writes into the stage itself", () => {
@@ -90,14 +117,45 @@ test("window 0: the socket writes into the stage itself", () => {
   assert.equal(batch.input(a.sink, 0), a.sink);
 });
 
-test("ReadSlab.join: the parts one after the other in one view; a full block starts a new one", () => {
-  const slab = new ReadSlab(16);
-  const first = slab.join([chunk(1, 3), chunk(2, 4)], 7);
-  assert.deepEqual([...first], [1, 1, 1, 2, 2, 2, 2]);
-  const second = slab.join([chunk(3, 5), chunk(4, 5)], 10); // 7 + 10 > 16: a new block
-  assert.deepEqual([...second], [3, 3, 3, 3, 3, 4, 4, 4, 4, 4]);
-  assert.notEqual(second.buffer, first.buffer);
-  assert.deepEqual([...first], [1, 1, 1, 2, 2, 2, 2], "a view is never written again");
-  const big = slab.join([chunk(5, 20)], 20); // larger than a block: a block of its own
-  assert.equal(big.byteLength, 20);
+/** Accepts one connection. */
+async function acceptOne(l: AsyncIterable<Conn>): Promise<Conn> {
+  for await (const c of l) return c;
+  throw new Error("listener closed");
+}
+
+test("over a real socket: a resting socket is not read; what the peer sent meanwhile comes in one read, whole and in order", { timeout: 30_000 }, async () => {
+  const rt = await getRuntime();
+  const l = await rt.listen({ hostname: "127.0.0.1", port: 0 });
+  const PIECES = 40;
+  const SIZE = 300;
+  try {
+    const accepted = acceptOne(l);
+    const client = await rt.connect({ hostname: "127.0.0.1", port: l.addr.port });
+    const server = await accepted;
+    const rec = recorder();
+    let closed!: () => void;
+    const done = new Promise<void>((r) => (closed = r));
+    const close = rec.sink.close;
+    rec.sink.close = () => {
+      closed();
+      return close();
+    };
+    const batch = new ReadBatch({ nowMs: () => performance.now(), preciseMs: () => performance.now() });
+    void server.pipeInto(batch.input(rec.sink, 100), new AbortController().signal);
+    const w = client.writable.getWriter();
+    for (let i = 0; i < PIECES; i++) {
+      await w.write(chunk(i + 1, SIZE)); // one small write every 5 ms, as a real-time publisher's frames
+      await sleep(5);
+    }
+    await w.close();
+    await done;
+    assert.deepEqual(rec.got, Array.from({ length: PIECES }, (_, i) => i + 1), "every piece, in order");
+    assert.equal(rec.writes.reduce((s, n) => s + n, 0), PIECES * SIZE);
+    assert.ok(rec.writes.length <= PIECES / 2, `${rec.writes.length} reads for ${PIECES} writes 5 ms apart: the socket was read while it rested`);
+    assert.ok(rec.writes.some((n) => n >= 3 * SIZE), "a read after a rest takes what came meanwhile");
+    client.close();
+    server.close();
+  } finally {
+    l.close();
+  }
 });
