@@ -91,7 +91,8 @@ export class Pump implements BatchTaker {
     });
     const { sink, done } = this.demuxer.input(this);
     sink.write(first)?.catch(noop);
-    void s.conn.pipeInto(s.readBatch.input(sink, s.server.read_batch), s.signal).catch(noop);
+    const entry = s.conn.wholeReads ? s.readBatch.input(sink, s.server.read_batch) : sink;
+    void s.conn.pipeInto(entry, s.signal).catch(noop);
     await Promise.race([done, failed]);
   }
 

@@ -24,7 +24,8 @@ export const REST_MAX_READ = 32 * 1024;
  * after a pause (a command, the first media) is handed on with no rest after it, and so is a
  * read of `REST_MAX_READ` or more (a fast publisher is not slowed down). The rest is
  * backpressure: the entry's `desiredSize` is 0 and its `ready` the round's wake-up, which every
- * runtime's read side already obeys (the socket paused, or no read issued, until `ready`). One
+ * runtime's read side already obeys (the socket paused, or no read issued, until `ready`), on
+ * sockets whose one read takes all that waits (`Conn.wholeReads`). One
  * timer and one promise per window length for the whole server, armed only while a session
  * rests; a rest always ends at its timer.
  */

@@ -54,6 +54,7 @@ class BunTcpConn implements Conn {
   remoteAddr: NetAddr = { hostname: "", port: 0 };
   readonly closed: Promise<void>;
   bytesWritten = 0;
+  readonly wholeReads = true;
   socket: BunSocket | null = null;
   private readonly input: PushReadSide;
   private isClosed = false;

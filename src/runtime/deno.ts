@@ -53,6 +53,7 @@ class DenoTcpConn implements Conn {
   readonly remoteAddr: NetAddr;
   readonly closed: Promise<void>;
   bytesWritten = 0;
+  readonly wholeReads = true;
   private readonly conn: DenoConn;
   private isClosed = false;
   private readDone = false;

@@ -19,6 +19,7 @@ export class NodeConn implements Conn {
   readonly localAddr: NetAddr;
   readonly remoteAddr: NetAddr;
   readonly closed: Promise<void>;
+  readonly wholeReads: boolean;
   private readonly socket: net.Socket;
   private readonly input: PushReadSide;
 
@@ -31,7 +32,8 @@ export class NodeConn implements Conn {
     const input = new PushReadSide({ pause: () => socket.pause(), resume: () => socket.resume(), destroy: () => socket.destroy() });
     this.input = input;
     const onChunk = (chunk: Uint8Array) => input.data(chunk);
-    if (!readIntoScratch(socket, scratch, onChunk)) socket.on("data", (chunk: Buffer) => onChunk(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    this.wholeReads = readIntoScratch(socket, scratch, onChunk);
+    if (!this.wholeReads) socket.on("data", (chunk: Buffer) => onChunk(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.once("end", () => input.end());
     socket.once("error", (err) => input.error(err));
     socket.once("close", () => input.end());

@@ -40,6 +40,13 @@ export interface Conn {
    * `readable` must be unlocked.
    */
   pipeInto(dest: ByteSink, signal: AbortSignal): Promise<void>;
+  /**
+   * One read takes all the bytes waiting for this socket (up to the read's size), so a socket
+   * that rested (`read_batch`) is caught up by one read. False for Node's TLS sockets (and a Node
+   * without the plain-socket read hook): their reads come out of a stream one TLS record at a
+   * time, and a pause after each would let through one record per rest.
+   */
+  readonly wholeReads: boolean;
   setNoDelay(on: boolean): void;
   close(): void;
 }
