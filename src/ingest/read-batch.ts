@@ -2,10 +2,11 @@ import type { ByteSink } from "../runtime/types.ts";
 import type { Clock } from "../time/clock.ts";
 
 /**
- * A read at least this large is not followed by a rest: the socket had that much waiting, so
- * the publisher is faster than a rest lets the kernel hold (its default receive buffer is 128 KiB).
+ * A session that read this much in a window (the last or the current one) does not rest: it
+ * sends faster than a rest should let the kernel hold for it (its default receive buffer is
+ * 128 KiB, of which about half is window), so it is read as it comes, as the reference reads.
  */
-export const REST_MAX_READ = 32 * 1024;
+export const REST_MAX_BYTES = 32 * 1024;
 
 /**
  * Socket reads paced per session (`read_batch`): while a session streams, its socket rests for
@@ -19,10 +20,11 @@ export const REST_MAX_READ = 32 * 1024;
  * Nothing is held in the process: the bytes wait in the kernel, so memory does not grow with
  * the window.
  *
- * The rule, per session: a read that comes within the window of the one before it (the session
- * streams) is handed on at once, and then the socket rests until the window's timer. A read
- * after a pause (a command, the first media) is handed on with no rest after it, and so is a
- * read of `REST_MAX_READ` or more (a fast publisher is not slowed down). The rest is
+ * The rule, per session: every read is handed on at once. After a read that comes within the
+ * window of the one before it (the session streams), the socket rests until the window's timer
+ * — unless the session read `REST_MAX_BYTES` or more in its last window or in this one (at 100 ms,
+ * about 2.6 Mbit/s): a fast publisher is read as it comes, and a rest never asks the kernel to hold
+ * more than that. A read after a pause (a command, the first media) has no rest after it. The rest is
  * backpressure: the entry's `desiredSize` is 0 and its `ready` the round's wake-up, which every
  * runtime's read side already obeys (the socket paused, or no read issued, until `ready`), on
  * sockets whose one read takes all that waits (`Conn.wholeReads`). One
@@ -81,6 +83,11 @@ class PacedReads implements ByteSink {
   private readonly round: Round;
   /** When the last read came (ms). */
   private last = -Infinity;
+  /** The session's windows of time, one after the other from its first read: this one's start and bytes. */
+  private windowStart = -Infinity;
+  private windowBytes = 0;
+  /** Bytes of the window before (a session rests only once it has shown one quiet window). */
+  private lastWindowBytes = Infinity;
   /** The round this session rests in, until its wake-up. */
   private resting: Promise<void> | null = null;
 
@@ -92,8 +99,18 @@ class PacedReads implements ByteSink {
   write(chunk: Uint8Array): Promise<void> | undefined {
     const written = this.down.write(chunk);
     const round = this.round;
+    const windowMs = round.windowMs;
     const now = round.clock.nowMs();
-    if (now - this.last < round.windowMs && chunk.byteLength < REST_MAX_READ) this.resting = round.rest();
+    const since = now - this.windowStart;
+    if (this.windowStart === -Infinity) this.windowStart = now;
+    else if (since >= windowMs) {
+      // a new window; a gap of more than one means a quiet one came between
+      this.lastWindowBytes = since < 2 * windowMs ? this.windowBytes : 0;
+      this.windowStart = since < 2 * windowMs ? this.windowStart + windowMs : now;
+      this.windowBytes = 0;
+    }
+    this.windowBytes += chunk.byteLength;
+    if (now - this.last < windowMs && this.windowBytes < REST_MAX_BYTES && this.lastWindowBytes < REST_MAX_BYTES) this.resting = round.rest();
     this.last = now;
     return written;
   }

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { REST_MAX_READ, ReadBatch } from "../../src/ingest/read-batch.ts";
+import { REST_MAX_BYTES, ReadBatch } from "../../src/ingest/read-batch.ts";
 import { getRuntime } from "../../src/runtime/detect.ts";
 import type { ByteSink, Conn } from "../../src/runtime/types.ts";
 
@@ -36,7 +36,7 @@ function recorder(room = 256 * 1024) {
 const chunk = (tag: number, n = 100) => new Uint8Array(n).fill(tag);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test("every read goes on at once; one within the window of the last is followed by a rest until the round's timer", async () => {
+test("every read goes on at once; once a session streams, a read within the window of the last is followed by a rest until the round's timer", async () => {
   let now = 1_000;
   const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
   const a = recorder();
@@ -45,13 +45,16 @@ test("every read goes on at once; one within the window of the last is followed 
   const ib = batch.input(b.sink, 30);
   ia.write(chunk(1)); // the first read: no rest after it
   ib.write(chunk(1));
-  assert.equal(ia.desiredSize, 256 * 1024);
-  now += 5;
-  ia.write(chunk(2)); // within the window: handed on, then the socket rests
-  assert.deepEqual(a.got, [1, 2], "a read is never held in the process");
-  assert.equal(ia.desiredSize, 0, "resting: the read side pauses");
-  assert.equal(ib.desiredSize, 256 * 1024, "only the session that streams rests");
+  now += 10;
+  ia.write(chunk(2));
   ib.write(chunk(2));
+  assert.equal(ia.desiredSize, 256 * 1024, "no rest in a session's first window (its rate is not known yet)");
+  now += 25; // a new window; the last one was quiet (200 bytes) and this read is within 25 ms of the last
+  ia.write(chunk(3));
+  assert.deepEqual(a.got, [1, 2, 3], "a read is never held in the process");
+  assert.equal(ia.desiredSize, 0, "resting: the read side pauses");
+  assert.equal(ib.desiredSize, 256 * 1024, "only a session that read rests");
+  ib.write(chunk(3));
   assert.equal(ib.desiredSize, 0);
   assert.equal(ia.ready, ib.ready, "one wake-up for every session resting in the round");
   let woke = false;
@@ -62,32 +65,41 @@ test("every read goes on at once; one within the window of the last is followed 
   assert.equal(ia.desiredSize, 256 * 1024, "awake: the room of the stage below again");
   assert.equal(ib.desiredSize, 256 * 1024);
   now += 25; // the read the rest gathered: within the window of the last, so another rest
-  ia.write(chunk(3));
+  ia.write(chunk(4));
   assert.equal(ia.desiredSize, 0);
   await ia.ready;
   now += 100; // after a pause longer than the window: no rest
-  ia.write(chunk(4));
+  ia.write(chunk(5));
   assert.equal(ia.desiredSize, 256 * 1024);
-  assert.deepEqual(a.got, [1, 2, 3, 4]);
-  assert.deepEqual(a.writes, [100, 100, 100, 100], "one write below per read");
+  assert.deepEqual(a.got, [1, 2, 3, 4, 5]);
+  assert.deepEqual(a.writes, [100, 100, 100, 100, 100], "one write below per read");
 });
 
-test("no rest after a read of REST_MAX_READ or more; the stage below's own backpressure still counts", async () => {
+test("no rest for a session that read REST_MAX_BYTES in its last window or in this one; the stage below's own backpressure still counts", async () => {
   let now = 1_000;
   const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
   const a = recorder();
   const ia = batch.input(a.sink, 1_000);
   ia.write(chunk(1));
   now += 1;
-  ia.write(chunk(2, REST_MAX_READ)); // a fast publisher's read
-  assert.equal(ia.desiredSize, 256 * 1024, "the socket had that much waiting: read on");
+  ia.write(chunk(2, REST_MAX_BYTES)); // a fast publisher's window
+  now += 1_000;
+  ia.write(chunk(3));
+  assert.equal(ia.desiredSize, 256 * 1024, "the last window was fast: read on");
+  now += 1_000;
+  ia.write(chunk(4, REST_MAX_BYTES)); // the last window was quiet, this read alone reaches the limit
+  assert.equal(ia.desiredSize, 256 * 1024, "this window is fast: read on");
+  now += 2_000; // a quiet window between: the session may rest again
+  ia.write(chunk(5));
   now += 1;
   a.setRoom(0);
-  ia.write(chunk(3, REST_MAX_READ - 1));
+  ia.write(chunk(6));
   assert.equal(ia.desiredSize, 0, "resting");
   a.setRoom(-5);
   assert.equal(ia.desiredSize, 0);
-  assert.deepEqual(a.got, [1, 2, 3]);
+  await ia.ready;
+  assert.equal(ia.desiredSize, -5, "awake: the stage below's own backpressure");
+  assert.deepEqual(a.got, [1, 2, 3, 4, 5, 6]);
 });
 
 test("close and abort go below at once; a closed session's rest still ends", async () => {
@@ -96,7 +108,11 @@ test("close and abort go below at once; a closed session's rest still ends", asy
   const a = recorder();
   const ia = batch.input(a.sink, 20);
   ia.write(chunk(1));
+  now += 15;
   ia.write(chunk(2));
+  now += 10;
+  ia.write(chunk(3));
+  assert.equal(ia.desiredSize, 0, "resting");
   const rest = ia.ready;
   await ia.close();
   assert.equal(a.state().closed, true);
@@ -108,7 +124,7 @@ test("close and abort go below at once; a closed session's rest still ends", asy
   const reason = new Error("gone");
   await ib.abort(reason);
   assert.equal(b.state().aborted, reason);
-  assert.deepEqual([a.got, b.got], [[1, 2], [1]]);
+  assert.deepEqual([a.got, b.got], [[1, 2, 3], [1]]);
 });
 
 test("window 0: the socket writes into the stage itself", () => {
@@ -126,7 +142,7 @@ async function acceptOne(l: AsyncIterable<Conn>): Promise<Conn> {
 test("over a real socket: a resting socket is not read; what the peer sent meanwhile comes in one read, whole and in order", { timeout: 30_000 }, async () => {
   const rt = await getRuntime();
   const l = await rt.listen({ hostname: "127.0.0.1", port: 0 });
-  const PIECES = 40;
+  const PIECES = 80;
   const SIZE = 300;
   try {
     const accepted = acceptOne(l);
@@ -144,7 +160,7 @@ test("over a real socket: a resting socket is not read; what the peer sent meanw
     void server.pipeInto(batch.input(rec.sink, 100), new AbortController().signal);
     const w = client.writable.getWriter();
     for (let i = 0; i < PIECES; i++) {
-      await w.write(chunk(i + 1, SIZE)); // one small write every 5 ms, as a real-time publisher's frames
+      await w.write(chunk(i + 1, SIZE)); // one small write every 5 ms, as a real-time publisher's frames (the first window is read as it comes)
       await sleep(5);
     }
     await w.close();
