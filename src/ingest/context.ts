@@ -27,7 +27,7 @@ export interface SessionHost {
   readonly bufferPool: BufferPool;
   /** The muxers' frame-header scratch, shared by the server's tracks. */
   readonly headerScratch: HeaderScratch;
-  /** Where the sessions' socket reads wait for their window (`read_batch`). */
+  /** The rests of the sessions' sockets between reads (`read_batch`). */
   readonly readBatch: ReadBatch;
   /** Id sources of the server (unique across its sessions). */
   nextConnectionId(): number;

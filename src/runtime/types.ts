@@ -122,9 +122,8 @@ export interface Runtime {
   /**
    * Process-wide engine settings for a long-running ingest server: the CLI calls it once before
    * it serves (a program that embeds the library chooses its own). On Node, V8's allocation-site
-   * pretenuring is turned off: with paced reads (`read_batch`) V8 took the per-message objects
-   * for long-lived, allocated them in the old generation and left them there until a full
-   * collection (`bench/RESULTS.md`, session 11). Nothing on Deno (V8 flags are only set on its
+   * pretenuring is turned off: with paced reads (`read_batch`) V8 pretenured allocation sites
+   * of the frame path, whose objects then filled the old generation until a full collection (`bench/RESULTS.md`, session 11). Nothing on Deno (V8 flags are only set on its
    * command line) and Bun (JavaScriptCore has no such setting).
    */
   tuneForServer(): void;

@@ -59,7 +59,7 @@ export class IngestServer implements SessionHost {
   /** Released KMP log buffers, shared by every track of this server. */
   readonly bufferPool = new BufferPool();
   readonly headerScratch = new HeaderScratch();
-  /** Sessions' socket reads held for `read_batch` and handed on session by session. */
+  /** The rests of the sessions' sockets between reads (`read_batch`): one timer per window length. */
   readonly readBatch: ReadBatch;
   readonly control = new ControlClient(this.metrics);
   readonly startedMs: number;
