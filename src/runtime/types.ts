@@ -123,8 +123,9 @@ export interface Runtime {
    * Process-wide engine settings for a long-running ingest server: the CLI calls it once before
    * it serves (a program that embeds the library chooses its own). On Node, V8's allocation-site
    * pretenuring is turned off: with paced reads (`read_batch`) V8 pretenured allocation sites
-   * of the frame path, whose objects then filled the old generation until a full collection (`bench/RESULTS.md`, session 11). Nothing on Deno (V8 flags are only set on its
-   * command line) and Bun (JavaScriptCore has no such setting).
+   * of the frame path, whose objects then filled the old generation until a full collection
+   * (`bench/RESULTS.md`, session 11). Nothing on Deno (V8 flags are only set on its command
+   * line) and Bun (JavaScriptCore has no such setting).
    */
   tuneForServer(): void;
   /**
