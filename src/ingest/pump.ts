@@ -91,8 +91,7 @@ export class Pump implements BatchTaker {
     });
     const { sink, done } = this.demuxer.input(this);
     sink.write(first)?.catch(noop);
-    const entry = s.conn.wholeReads ? s.readBatch.input(sink, s.server.read_batch) : sink;
-    void s.conn.pipeInto(entry, s.signal).catch(noop);
+    void s.conn.pipeInto(s.readBatch.input(sink, s.server.read_batch, s.conn.wholeReads), s.signal).catch(noop);
     await Promise.race([done, failed]);
   }
 

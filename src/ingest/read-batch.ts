@@ -39,9 +39,12 @@ export class ReadBatch {
     this.clock = clock;
   }
 
-  /** The entry a socket writes into: `down` itself when the window is 0. */
-  input(down: ByteSink, windowMs: number): ByteSink {
-    if (windowMs <= 0) return down;
+  /**
+   * The entry a socket writes into: `down` itself when the window is 0 or the socket's one read
+   * does not take all that waits (`Conn.wholeReads`: a rest would let through one piece per window).
+   */
+  input(down: ByteSink, windowMs: number, wholeReads: boolean): ByteSink {
+    if (windowMs <= 0 || !wholeReads) return down;
     let round = this.rounds.get(windowMs);
     if (!round) this.rounds.set(windowMs, (round = new Round(windowMs, this.clock)));
     return new PacedReads(down, round);

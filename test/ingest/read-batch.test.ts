@@ -41,8 +41,8 @@ test("every read goes on at once; once a session streams, a read within the wind
   const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
   const a = recorder();
   const b = recorder();
-  const ia = batch.input(a.sink, 30);
-  const ib = batch.input(b.sink, 30);
+  const ia = batch.input(a.sink, 30, true);
+  const ib = batch.input(b.sink, 30, true);
   ia.write(chunk(1)); // the first read: no rest after it
   ib.write(chunk(1));
   now += 10;
@@ -79,7 +79,7 @@ test("no rest for a session that read REST_MAX_BYTES in its last window or in th
   let now = 1_000;
   const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
   const a = recorder();
-  const ia = batch.input(a.sink, 1_000);
+  const ia = batch.input(a.sink, 1_000, true);
   ia.write(chunk(1));
   now += 1;
   ia.write(chunk(2, REST_MAX_BYTES)); // a fast publisher's window
@@ -106,7 +106,7 @@ test("close and abort go below at once; a closed session's rest still ends", asy
   let now = 1_000;
   const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
   const a = recorder();
-  const ia = batch.input(a.sink, 20);
+  const ia = batch.input(a.sink, 20, true);
   ia.write(chunk(1));
   now += 15;
   ia.write(chunk(2));
@@ -119,7 +119,7 @@ test("close and abort go below at once; a closed session's rest still ends", asy
   assert.equal(ia.desiredSize, 256 * 1024, "nothing rests once closed");
   await rest; // the read side waiting on it goes on (and finds the socket ended)
   const b = recorder();
-  const ib = batch.input(b.sink, 20);
+  const ib = batch.input(b.sink, 20, true);
   ib.write(chunk(1));
   const reason = new Error("gone");
   await ib.abort(reason);
@@ -127,10 +127,11 @@ test("close and abort go below at once; a closed session's rest still ends", asy
   assert.deepEqual([a.got, b.got], [[1, 2, 3], [1]]);
 });
 
-test("window 0: the socket writes into the stage itself", () => {
+test("window 0, or a socket whose reads do not take all that waits: the socket writes into the stage itself", () => {
   const batch = new ReadBatch({ nowMs: () => 0, preciseMs: () => 0 });
   const a = recorder();
-  assert.equal(batch.input(a.sink, 0), a.sink);
+  assert.equal(batch.input(a.sink, 0, true), a.sink);
+  assert.equal(batch.input(a.sink, 100, false), a.sink);
 });
 
 /** Accepts one connection. */
@@ -157,7 +158,7 @@ test("over a real socket: a resting socket is not read; what the peer sent meanw
       return close();
     };
     const batch = new ReadBatch({ nowMs: () => performance.now(), preciseMs: () => performance.now() });
-    void server.pipeInto(batch.input(rec.sink, 100), new AbortController().signal);
+    void server.pipeInto(batch.input(rec.sink, 100, server.wholeReads), new AbortController().signal);
     const w = client.writable.getWriter();
     for (let i = 0; i < PIECES; i++) {
       await w.write(chunk(i + 1, SIZE)); // one small write every 5 ms, as a real-time publisher's frames (the first window is read as it comes)
