@@ -12,15 +12,6 @@ export function concat(parts: readonly Uint8Array[], total?: number): Uint8Array
   return out;
 }
 
-/**
- * `b` holding only its own bytes: a copy when it is a view into a larger buffer. For what waits
- * (queues): a socket read may be a view into a block shared with other reads (Node), which a
- * kept view would keep whole.
- */
-export function compact(b: Uint8Array): Uint8Array {
-  return b.byteLength === b.buffer.byteLength ? b : b.slice();
-}
-
 export function equals(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;

@@ -2,8 +2,8 @@
  * Consecutive views into a 64 KiB block that every user shares, a new block when one is full —
  * one allocation per block instead of an `ArrayBuffer` (malloc, free, its sweep) per copy. A
  * block is never written twice, so a view stays valid; one kept for long keeps its block alive,
- * which is why what waits in a queue keeps a compact copy (`compact`). Node's socket reads are
- * copied out of its shared scratch buffer this way (`readIntoScratch`).
+ * which is why what waits in a queue keeps a copy. Node's socket reads that a reader keeps (the
+ * `readable`, a sink that does not borrow) are copied out of its shared read buffer this way.
  */
 export class ReadSlab {
   private block = new Uint8Array(0);

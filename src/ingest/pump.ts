@@ -135,7 +135,11 @@ export class Pump implements BatchTaker {
     try {
       for (let i = from; i < msgs.length; i++) {
         const gate = s.connected ? null : s.gate.closed; // connected: no gate object touched per message
-        if (gate) return gate.then(() => this.process(batch, i));
+        if (gate) {
+          // the rest waits past `take`: its payloads may be views of a lent read (`BatchTaker.take`)
+          for (let j = i; j < msgs.length; j++) msgs[j].payload = msgs[j].payload.slice();
+          return gate.then(() => this.process(batch, i));
+        }
         if (!s.open) return undefined;
         s.dispatch(msgs[i], this.createdNow, this.nowMs);
       }

@@ -93,10 +93,13 @@ class PacedReads implements ByteSink {
   private lastWindowBytes = Infinity;
   /** The round this session rests in, until its wake-up. */
   private resting: Promise<void> | null = null;
+  /** Reads go down as they come: this entry borrows them when `down` does. */
+  readonly borrows: boolean;
 
   constructor(down: ByteSink, round: Round) {
     this.down = down;
     this.round = round;
+    this.borrows = down.borrows === true;
   }
 
   write(chunk: Uint8Array): Promise<void> | undefined {

@@ -1,6 +1,5 @@
 import { encodeMediaInfo, FRAME_HEADER_SIZE, MEDIA_INFO_HEADER_SIZE, writeFrameHeader } from "./packets.ts";
 import type { KmpFrame, MediaInfo } from "../media/types.ts";
-import { compact } from "../bytes/bytes.ts";
 
 /** One frame of a track, preceded by a new media info after a sequence header (spec §3.3). */
 export type TrackWrite = { mediaInfo: MediaInfo | null; frame: KmpFrame };
@@ -182,8 +181,8 @@ export class KmpMuxer implements TransformStream<TrackWrite[], KmpPackets> {
       if (next === writes.length) return;
       writes = writes.slice(next); // full mid-batch: the rest queues, and everything after it
     }
-    // what waits holds only its own bytes (a frame's data may be a view into a shared read block)
-    for (const w of writes) w.frame.data = compact(w.frame.data);
+    // what waits is a copy: a frame's data may be a view of a read the socket lent (`BatchTaker.take`)
+    for (const w of writes) w.frame.data = w.frame.data.slice();
     this.input ??= this.transform().writable.getWriter();
     this.queued++;
     this.input.write(writes).catch(() => {}); // a failed write already failed the sink's owner

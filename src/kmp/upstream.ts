@@ -269,6 +269,7 @@ export class KmpUpstream {
       },
       desiredSize: 1,
       ready: Promise.resolve(),
+      borrows: true, // acks are parsed before `write` returns; a partial one is copied (`AckReader`)
       close: () => {
         if (current()) {
           if (this.endOffset >= 0 && this.sentOffset >= this.endOffset) this.ended();

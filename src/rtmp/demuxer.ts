@@ -1,4 +1,3 @@
-import { compact } from "../bytes/bytes.ts";
 import type { ByteSink } from "../runtime/types.ts";
 import { ChunkDecoder, type ChunkDecoderOptions, type RtmpMessage } from "./chunk-decoder.ts";
 
@@ -12,7 +11,11 @@ export type MessageBatch = { messages: RtmpMessage[]; bytes: number; error?: unk
 export interface BatchTaker {
   /** Not busy with an earlier batch: `take` may be called now. */
   readonly free: boolean;
-  /** One batch, synchronously, in order after every batch before it; may leave the taker busy. */
+  /**
+   * One batch, synchronously, in order after every batch before it; may leave the taker busy.
+   * The payloads may be views of a read the socket lent (`ByteSink.borrows`): they are valid
+   * until `take` returns, and a taker that keeps a message longer copies its payload first.
+   */
   take(batch: MessageBatch): void;
   /** Settles once the taker is free again. */
   whenFree(): Promise<void>;
@@ -33,9 +36,9 @@ type Decode = (chunk: Uint8Array) => MessageBatch | null;
  * `input(taker)` is the stage's entry for a socket (`Conn.pipeInto`): while nothing waits in the
  * stream and the taker is free, a read is decoded by the same transform at once and its batch
  * handed to the taker — no stream hop, no promise. Otherwise the read is written into the stream,
- * which queues it behind what is there, and the batches it produces go to the taker in order as
- * it frees up. The stream (and its queues) is built the first time a read has to wait, so an
- * idle or keeping-up session holds none of it.
+ * which queues it behind what is there (a copy: the entry `borrows` the socket's reads), and the
+ * batches it produces go to the taker in order as it frees up. The stream (and its queues) is
+ * built the first time a read has to wait, so an idle or keeping-up session holds none of it.
  */
 export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
   readonly decoder: ChunkDecoder;
@@ -124,10 +127,10 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
     return this.inStream === 0 && this.outStream === 0;
   }
 
-  /** A read that has to wait: into the stream, behind what is there. */
+  /** A read that has to wait: into the stream, behind what is there, as a copy (the read may be lent). */
   queue(w: WritableStreamDefaultWriter<Uint8Array>, chunk: Uint8Array): Promise<void> {
     this.inStream++;
-    return w.write(compact(chunk)); // it waits: only its own bytes
+    return w.write(chunk.slice());
   }
 
   /** The stream's writer for `taker`, and the loop that hands its batches on (`drained`). */
@@ -161,6 +164,8 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
  */
 class DemuxerEntry implements ByteSink {
   readonly done: Promise<void>;
+  /** A read is decoded before `write` returns, or copied into the stream: it may be lent. */
+  readonly borrows = true;
   private readonly demuxer: RtmpDemuxer;
   private readonly taker: BatchTaker;
   private w: WritableStreamDefaultWriter<Uint8Array> | null = null;

@@ -159,7 +159,8 @@ class DenoTcpConn implements Conn {
           this.readFailed();
           throw err;
         }
-        const chunk = this.readDoneWith(n);
+        // a sink that borrows gets a view of the buffer the next read reuses
+        const chunk = n !== null && n > 0 && w.borrows ? this.buf.lend(n) : this.readDoneWith(n);
         if (!chunk) return void (await w.close().catch(() => {}));
         w.write(chunk)?.catch(() => {});
       }

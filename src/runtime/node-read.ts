@@ -12,7 +12,10 @@ type UserBufferHandle = { useUserBuffer?: (buf: Uint8Array) => void; onread?: (t
  */
 export type ReadResultSlot = { state: Int32Array; index: number };
 
-/** The read buffer every plain socket of a runtime shares, and the read-result slot (null: node:net's callback). */
+/**
+ * The read buffer every plain socket of a runtime shares, the read-result slot (null: node:net's
+ * callback), and the slab the copies of lent reads come from (what a reader keeps).
+ */
 export type ReadScratch = { buf: Uint8Array; slot: ReadResultSlot | null; slab: ReadSlab };
 
 /** The read-result slot of this Node, or null where it is not reachable. */
@@ -30,13 +33,14 @@ export const READ_SCRATCH_BYTES = 64 * 1024;
 
 /**
  * Makes a plain node:net socket read into `scratch` and hand each read to `onChunk` from the
- * handle's read callback, as a copy of exactly the bytes read (`ReadSlab`): what `net.connect({ onread })`
+ * handle's read callback, lent: a view of exactly the bytes read in the scratch buffer, valid
+ * until `onChunk` returns (whoever keeps it copies it, `PushReadSide`): what `net.connect({ onread })`
  * does, for sockets `net.Server` accepted too (it offers no `onread`). No `Buffer`, no
- * `Readable` queue, no `data` event and no `nextTick` per read, and no 64 KiB allocation
- * shrunk to size, and no allocation of its own per read.
+ * `Readable` queue, no `data` event and no `nextTick` per read, no 64 KiB allocation
+ * shrunk to size, and no copy or allocation of its own per read.
  *
  * Every socket of the process may share one scratch buffer: libuv reads a socket into it and
- * calls back before it reads the next one, and the callback copies the bytes out before it
+ * calls back before it reads the next one, and the callback is done with the bytes before it
  * returns, so the buffer never holds anything between two reads. `pause()` and `resume()` stop
  * and start the handle's reads; `end`, `error` and `close` stay events.
  *
@@ -59,8 +63,7 @@ export function readIntoScratch(socket: net.Socket, shared: ReadScratch, onChunk
   if (!kBuffer || !kBufferCb || !kBufferGen) return false;
   const fields = socket as unknown as Record<symbol, unknown>;
   fields[kBuffer] = scratch;
-  const slab = shared.slab;
-  const deliver = (n: number): void => onChunk(slab.copy(scratch, n));
+  const deliver = (n: number): void => onChunk(scratch.subarray(0, n));
   fields[kBufferCb] = deliver;
   fields[kBufferGen] = null; // the same buffer for every read
   handle.useUserBuffer(scratch);

@@ -29,11 +29,15 @@ export class NodeConn implements Conn {
     this.localAddr = { hostname: plainIp(socket.localAddress), port: socket.localPort ?? 0 };
     this.remoteAddr = { hostname: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0 };
     this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
-    const input = new PushReadSide({ pause: () => socket.pause(), resume: () => socket.resume(), destroy: () => socket.destroy() });
+    const slab = scratch.slab;
+    const input = new PushReadSide(
+      { pause: () => socket.pause(), resume: () => socket.resume(), destroy: () => socket.destroy() },
+      (chunk) => slab.copy(chunk, chunk.byteLength),
+    );
     this.input = input;
-    const onChunk = (chunk: Uint8Array) => input.data(chunk);
-    this.wholeReads = readIntoScratch(socket, scratch, onChunk);
-    if (!this.wholeReads) socket.on("data", (chunk: Buffer) => onChunk(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    // reads into the shared scratch are lent; `data` events' Buffers are the reader's
+    this.wholeReads = readIntoScratch(socket, scratch, (chunk) => input.data(chunk, true));
+    if (!this.wholeReads) socket.on("data", (chunk: Buffer) => input.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.once("end", () => input.end());
     socket.once("error", (err) => input.error(err));
     socket.once("close", () => input.end());

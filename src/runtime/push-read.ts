@@ -16,6 +16,9 @@ const noop = (): void => {};
  * reader) — or, once `pipeInto` handed the socket to a `ByteSink` (a writer, or a stage's
  * entry), straight into it: one `write` per socket read, the socket paused while its `desiredSize` ≤ 0
  * and resumed at its `ready`. No second stream and no pipe loop between the socket and the stage.
+ *
+ * A read may be lent (`data(chunk, true)`: a view of a buffer the next read overwrites): it goes
+ * as it is only to a sink that `borrows`; the readable and any other sink get a copy (`own`).
  */
 export class PushReadSide {
   /** Dropped once `pipeInto` took the socket over (no stream state kept for the session's life). */
@@ -32,8 +35,12 @@ export class PushReadSide {
     this.socket.resume();
   };
 
-  constructor(socket: PushSocket) {
+  /** A copy of a lent read that the reader keeps. */
+  private readonly own: (chunk: Uint8Array) => Uint8Array;
+
+  constructor(socket: PushSocket, own: (chunk: Uint8Array) => Uint8Array = (c) => c.slice()) {
     this.socket = socket;
+    this.own = own;
     this.rs = new ReadableStream<Uint8Array>({
       start: (c) => {
         this.c = c;
@@ -51,11 +58,13 @@ export class PushReadSide {
     return this.rs;
   }
 
-  data(chunk: Uint8Array): void {
+  /** One read; `lent`: a view that the next read overwrites. */
+  data(chunk: Uint8Array, lent = false): void {
     if (this.ended) return;
     const d = this.direct;
     if (d) {
-      d.w.write(chunk)?.catch(noop); // a failed stage ends its session; the socket goes with it
+      // a failed stage ends its session; the socket goes with it
+      d.w.write(lent && !d.w.borrows ? this.own(chunk) : chunk)?.catch(noop);
       if ((d.w.desiredSize ?? 1) <= 0 && !this.paused) {
         this.paused = true;
         this.socket.pause();
@@ -64,7 +73,7 @@ export class PushReadSide {
       return;
     }
     const c = this.c!;
-    c.enqueue(chunk);
+    c.enqueue(lent ? this.own(chunk) : chunk);
     if ((c.desiredSize ?? 1) <= 0 && !this.paused) {
       this.paused = true;
       this.socket.pause();

@@ -12,13 +12,20 @@ export interface ByteSink {
   readonly ready: Promise<void>;
   close(): Promise<void>;
   abort(reason?: unknown): Promise<void>;
+  /**
+   * True when `write` is done with a chunk once it returns (it copies what it keeps, also what it
+   * queues), so the socket may lend it a view of a read buffer that the next read overwrites
+   * (Node's shared read buffer, Deno's per-socket one) instead of a copy of each read.
+   */
+  readonly borrows?: boolean;
 }
 
 /**
  * A TCP connection as web streams. Every runtime adapter (Deno, Bun, node:net) implements it.
  * - `readable` yields what the peer sent (chunks are owned by the reader: adapters never reuse them;
  *   they may be views into a block shared with other reads, so what keeps one waiting keeps a
- *   `compact` copy) and closes at the peer's FIN; it errors on a reset.
+ *   copy) and closes at the peer's FIN; it errors on a reset. `pipeInto` lends its reads to a
+ *   sink that `borrows`.
  * - `writable` resolves a write once the runtime has accepted the bytes (kernel or runtime buffer);
  *   `writable.close()` is a half-close (FIN) — reading goes on.
  * - `close()` tears the whole socket down at once (both directions, pending writes dropped).
