@@ -18,8 +18,12 @@ function pattern(c: number, from: number, n: number): Uint8Array {
   return b;
 }
 
-/** A sink that checks every byte, and is full (desiredSize 0) for a while after each `pauseEvery` bytes. */
-function checkingSink(c: number, pauseEvery: number) {
+/**
+ * A sink that checks every byte, and is full (desiredSize 0) for a while after each `pauseEvery`
+ * bytes. One that `borrows` checks each read while `write` runs (the read may be lent: a view of
+ * a buffer the next read overwrites); one that does not keeps every read and checks them at the end.
+ */
+function checkingSink(c: number, pauseEvery: number, borrows: boolean) {
   let got = 0;
   let bad = -1;
   let pauses = 0;
@@ -30,9 +34,11 @@ function checkingSink(c: number, pauseEvery: number) {
   let closed!: () => void;
   const done = new Promise<void>((r) => (closed = r));
   const sink: ByteSink = {
+    borrows,
     write(chunk) {
       if (full) writesWhileFull++;
-      kept.push(chunk); // checked at the end: a chunk is the reader's to keep (never overwritten)
+      if (!borrows) kept.push(chunk); // checked at the end: a chunk is the reader's to keep (never overwritten)
+      else for (let i = 0; i < chunk.byteLength && bad < 0; i++) if (chunk[i] !== byteAt(c, got + i)) bad = got + i;
       const before = Math.floor(got / pauseEvery);
       got += chunk.byteLength;
       if (Math.floor(got / pauseEvery) !== before) {
@@ -93,54 +99,58 @@ async function accept(l: Listener, n: number): Promise<Conn[]> {
   return out;
 }
 
-test("many connections read at once: every byte whole and in order, reads paused while the sink is full", { timeout: 60_000 }, async () => {
-  const rt = await getRuntime();
-  const l = await rt.listen({ hostname: "127.0.0.1", port: 0 });
-  const N = 8;
-  const BYTES = 400_000;
-  try {
-    const accepted = accept(l, N);
-    const clients = await Promise.all(Array.from({ length: N }, () => rt.connect({ hostname: "127.0.0.1", port: l.addr.port })));
-    const servers = await accepted;
-    // each client says who it is first (accept order is not connect order)
-    await Promise.all(clients.map(async (c, i) => {
-      const w = c.writable.getWriter();
-      await w.write(new Uint8Array([i]));
-      w.releaseLock();
-    }));
-    const ids = await Promise.all(servers.map(async (s) => {
-      const r = s.readable.getReader();
-      const { value } = await r.read();
-      r.releaseLock();
-      assert.ok(value && value.byteLength === 1, "the id byte arrives alone (it was acknowledged before more was sent)");
-      return value[0];
-    }));
-    const sinks = ids.map((id) => checkingSink(id, 32 * 1024));
-    servers.forEach((s, i) => void s.pipeInto(sinks[i].sink, new AbortController().signal));
-    // the clients write interleaved, in pieces of different sizes, then half-close
-    await Promise.all(clients.map(async (c, i) => {
-      const w = c.writable.getWriter();
-      for (let off = 0; off < BYTES; ) {
-        const n = Math.min(BYTES - off, 1 + ((off * 13 + i * 977) % 20_000));
-        await w.write(pattern(i, off, n));
-        off += n;
+for (const borrows of [false, true]) {
+  test(`many connections read at once into sinks that ${borrows ? "borrow their reads" : "keep their reads"}: every byte whole and in order, reads paused while the sink is full`, { timeout: 60_000 }, async () => {
+    const rt = await getRuntime();
+    const l = await rt.listen({ hostname: "127.0.0.1", port: 0 });
+    const N = 8;
+    const BYTES = 400_000;
+    let clients: Conn[] = [];
+    let servers: Conn[] = [];
+    try {
+      const accepted = accept(l, N);
+      clients = await Promise.all(Array.from({ length: N }, () => rt.connect({ hostname: "127.0.0.1", port: l.addr.port })));
+      servers = await accepted;
+      // each client says who it is first (accept order is not connect order)
+      await Promise.all(clients.map(async (c, i) => {
+        const w = c.writable.getWriter();
+        await w.write(new Uint8Array([i]));
+        w.releaseLock();
+      }));
+      const ids = await Promise.all(servers.map(async (s) => {
+        const r = s.readable.getReader();
+        const { value } = await r.read();
+        r.releaseLock();
+        assert.ok(value && value.byteLength === 1, "the id byte arrives alone (it was acknowledged before more was sent)");
+        return value[0];
+      }));
+      const sinks = ids.map((id) => checkingSink(id, 32 * 1024, borrows));
+      servers.forEach((s, i) => void s.pipeInto(sinks[i].sink, new AbortController().signal));
+      // the clients write interleaved, in pieces of different sizes, then half-close
+      await Promise.all(clients.map(async (c, i) => {
+        const w = c.writable.getWriter();
+        for (let off = 0; off < BYTES; ) {
+          const n = Math.min(BYTES - off, 1 + ((off * 13 + i * 977) % 20_000));
+          await w.write(pattern(i, off, n));
+          off += n;
+        }
+        await w.close();
+      }));
+      await Promise.all(sinks.map((s) => s.done));
+      for (const [i, s] of sinks.entries()) {
+        const r = s.result();
+        assert.equal(r.bad, -1, `connection ${ids[i]}: byte ${r.bad} differs`);
+        assert.equal(r.got, BYTES, `connection ${ids[i]}: bytes received`);
+        assert.ok(r.pauses >= 2, `connection ${ids[i]}: the sink was full ${r.pauses} times`);
+        assert.equal(r.writesWhileFull, 0, `connection ${ids[i]}: writes that arrived while the sink was full (the socket was not paused)`);
       }
-      await w.close();
-    }));
-    await Promise.all(sinks.map((s) => s.done));
-    for (const [i, s] of sinks.entries()) {
-      const r = s.result();
-      assert.equal(r.bad, -1, `connection ${ids[i]}: byte ${r.bad} differs`);
-      assert.equal(r.got, BYTES, `connection ${ids[i]}: bytes received`);
-      assert.ok(r.pauses >= 2, `connection ${ids[i]}: the sink was full ${r.pauses} times`);
-      assert.equal(r.writesWhileFull, 0, `connection ${ids[i]}: writes that arrived while the sink was full (the socket was not paused)`);
+    } finally {
+      for (const c of clients) c.close();
+      for (const s of servers) s.close();
+      l.close();
     }
-    for (const c of clients) c.close();
-    for (const s of servers) s.close();
-  } finally {
-    l.close();
-  }
-});
+  });
+}
 
 test("a half-close ends the reader; the other direction still carries data", { timeout: 30_000 }, async () => {
   const rt = await getRuntime();
