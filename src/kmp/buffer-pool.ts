@@ -5,8 +5,9 @@ const TRIM_INTERVAL_MS = 10_000;
  * Released log buffers shared by every track of a server, by size, bounded in bytes: a track's
  * own free list (kmp_max_free_buffers, still charged to it as the reference does) overflows into
  * it and new buffers come from it first, so a busy server recycles its 64 KiB and 4 KiB buffers
- * instead of leaving them to the garbage collector. Buffers are zeroed on neither side: a log
- * writes every byte before an upstream reads it.
+ * instead of leaving them to the garbage collector. Buffers are cleared on neither side: a log
+ * writes every byte before an upstream reads it, and a new one comes from `alloc` (the runtime's
+ * `allocUnfilled`: the pages a log never writes are never touched).
  *
  * It shrinks when idle: every 10 s (a timer that runs only while the pool holds buffers) the
  * bytes that stayed in the pool the whole interval — its low-water mark — are let go, so after
@@ -19,9 +20,12 @@ export class BufferPool {
   private low = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
   readonly maxBytes: number;
+  /** A new buffer when the pool has none of the size. */
+  readonly alloc: (size: number) => Uint8Array;
 
-  constructor(maxBytes = 32 * 1024 * 1024) {
+  constructor(maxBytes = 32 * 1024 * 1024, alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size)) {
     this.maxBytes = maxBytes;
+    this.alloc = alloc;
   }
 
   take(size: number): Uint8Array | null {

@@ -151,7 +151,7 @@ export class ByteLog {
     else if (this.memLeft < this.bufferSize) {
       throw new KmpError("KMP_ERR_MEM_LIMIT", `memory limit of ${this.memLimit} bytes reached`);
     }
-    const b = this.pool.take(this.bufferSize) ?? new Uint8Array(this.bufferSize);
+    const b = this.pool.take(this.bufferSize) ?? this.pool.alloc(this.bufferSize);
     this.buffers.push(b);
     this.held++;
     this.tail = b;

@@ -298,6 +298,7 @@ export function denoRuntime(): Runtime {
     env: (name) => D.env.get(name),
     cpuCount: () => nav?.hardwareConcurrency ?? 1,
     tuneForServer: () => {},
+    allocUnfilled: (size) => new Uint8Array(size),
     spawnWorker: denoSpawnWorker,
   };
 }

@@ -124,6 +124,14 @@ export interface Runtime {
    * pages) — there the heap's own sizing decides.
    */
   releaseMemory(): Promise<boolean>;
+  /**
+   * `size` bytes whose old contents are not cleared first, for a buffer its owner writes before
+   * anything reads it (Node's and Bun's unpooled unsafe `Buffer`, as a plain `Uint8Array`; Deno
+   * has none and clears it). A page its owner never writes is never touched, so it costs no
+   * resident memory: a KMP log buffer of 64 KiB that is flushed after 34 KB (1 s of a 270 kbit/s
+   * track) holds 34 KB, as the reference's does (`bench/RESULTS.md`, session 12).
+   */
+  allocUnfilled(size: number): Uint8Array;
   /** Logical CPUs this process may use (`worker_processes auto`). */
   cpuCount(): number;
   /**

@@ -56,8 +56,8 @@ export class IngestServer implements SessionHost {
   readonly log: Logger;
   readonly clock: Clock;
   readonly metrics = new Metrics();
-  /** Released KMP log buffers, shared by every track of this server. */
-  readonly bufferPool = new BufferPool();
+  /** Released KMP log buffers, shared by every track of this server; new ones are not cleared. */
+  readonly bufferPool: BufferPool;
   readonly headerScratch = new HeaderScratch();
   /** The rests of the sessions' sockets between reads (`read_batch`): one timer per window length. */
   readonly readBatch: ReadBatch;
@@ -84,6 +84,7 @@ export class IngestServer implements SessionHost {
   constructor(opts: IngestServerOptions) {
     this.config = opts.config;
     this.runtime = opts.runtime;
+    this.bufferPool = new BufferPool(undefined, (size) => opts.runtime.allocUnfilled(size));
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     this.readBatch = new ReadBatch(this.clock);

@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BufferPool } from "../../src/kmp/buffer-pool.ts";
+import { ByteLog, PACKET_FRAME } from "../../src/kmp/byte-log.ts";
+import { getRuntime } from "../../src/runtime/detect.ts";
 
 test("BufferPool: bounded in bytes; reuses by size; an idle pool empties in two trims, a busy one keeps what it lent out", () => {
   const pool = new BufferPool(3 * 65536);
@@ -25,4 +27,26 @@ test("BufferPool: bounded in bytes; reuses by size; an idle pool empties in two 
   pool.give(new Uint8Array(4096));
   pool.clear();
   assert.equal(pool.held, 0);
+});
+
+test("a log's new buffers come from the runtime's unfilled allocation (its own memory, a plain Uint8Array); released ones are reused", async () => {
+  const rt = await getRuntime();
+  const sizes: number[] = [];
+  const pool = new BufferPool(1 << 20, (size) => {
+    sizes.push(size);
+    return rt.allocUnfilled(size);
+  });
+  const log = new ByteLog({ bufferSize: 4096, memLimit: 4096 * 8, maxFreeBuffers: 0, pool });
+  const body = new Uint8Array(3000).fill(7);
+  for (let i = 0; i < 4; i++) log.writePacket(PACKET_FRAME, new Uint8Array(8).fill(i), body);
+  assert.deepEqual(sizes, [4096, 4096, 4096], "three buffers for 4 × 3008 bytes");
+  const b = rt.allocUnfilled(65536);
+  assert.equal(Object.getPrototypeOf(b), Uint8Array.prototype, "a plain Uint8Array (one shape on the frame path)");
+  assert.equal(b.byteLength, 65536);
+  assert.equal(b.byteOffset, 0);
+  assert.equal(b.buffer.byteLength, 65536, "its own memory, not a view of a shared pool");
+  log.clear();
+  assert.equal(pool.held, 3 * 4096, "the released buffers went to the pool");
+  log.writePacket(PACKET_FRAME, new Uint8Array(8), body);
+  assert.equal(sizes.length, 3, "the next buffer came from the pool");
 });
