@@ -7,8 +7,22 @@ import { KmpReceiver } from "../../src/tools/kmp-receiver.ts";
 import { serverCommand } from "./paths.ts";
 import { start } from "./proc.ts";
 
+/**
+ * A port that a program started next can listen on: one that binds now, chosen below Linux's
+ * ephemeral range (32768–60999), so that no outgoing connection of another process (a receiver's
+ * or a scraper's socket takes its local port from that range) holds it by the time the program
+ * binds it. The range's ports were seen taken in that gap (Bun: "Is port … in use?").
+ */
 export async function freePort(): Promise<number> {
   const rt = await getRuntime();
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      const l = await rt.listen({ hostname: "127.0.0.1", port });
+      l.close();
+      return port;
+    } catch { /* taken: another */ }
+  }
   const l = await rt.listen({ hostname: "127.0.0.1", port: 0 });
   const p = l.addr.port;
   l.close();
