@@ -3,7 +3,7 @@ import { plainIp } from "./socket-common.ts";
 import { boundedRequest, HTTP_LIMITS } from "./http-limits.ts";
 import { ConnQueue } from "./conn-queue.ts";
 import { bunSpawnWorker } from "./bun-process.ts";
-import { Buffer } from "node:buffer";
+import { allocUnfilled } from "./unfilled.ts";
 import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** The slice of Bun's socket API this adapter uses (typed locally). */
@@ -288,10 +288,7 @@ export function bunRuntime(): Runtime {
     env: (name) => proc.env[name],
     cpuCount: () => nav?.hardwareConcurrency ?? 1,
     tuneForServer: () => {},
-    allocUnfilled: (size) => {
-      const b = Buffer.allocUnsafeSlow(size); // never from the shared pool: its own memory
-      return new Uint8Array(b.buffer, b.byteOffset, size);
-    },
+    allocUnfilled,
     spawnWorker: bunSpawnWorker,
   };
 }

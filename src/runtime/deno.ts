@@ -148,6 +148,8 @@ class DenoTcpConn implements Conn {
         w.write(value)?.catch(() => {});
       }
       r.releaseLock();
+      // a sink that borrows gets a view of the buffer the next read reuses
+      const lend = w.borrows === true;
       for (;;) {
         if ((w.desiredSize ?? 0) <= 0) await w.ready;
         if (signal.aborted) return;
@@ -159,8 +161,7 @@ class DenoTcpConn implements Conn {
           this.readFailed();
           throw err;
         }
-        // a sink that borrows gets a view of the buffer the next read reuses
-        const chunk = n !== null && n > 0 && w.borrows ? this.buf.lend(n) : this.readDoneWith(n);
+        const chunk = lend && n !== null ? this.buf.lend(n) : this.readDoneWith(n);
         if (!chunk) return void (await w.close().catch(() => {}));
         w.write(chunk)?.catch(() => {});
       }

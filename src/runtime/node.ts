@@ -6,7 +6,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import * as http from "node:http";
 import * as v8 from "node:v8";
-import { Buffer } from "node:buffer";
+import { allocUnfilled } from "./unfilled.ts";
 import { ConnQueue } from "./conn-queue.ts";
 import { HTTP_LIMITS } from "./http-limits.ts";
 import { keepWorkerOnDisconnect, nodeArgs, nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
@@ -280,10 +280,7 @@ export function nodeRuntime(): Runtime {
     env: (name) => proc.env[name],
     cpuCount: nodeCpuCount,
     tuneForServer: () => v8.setFlagsFromString("--no-allocation-site-pretenuring"),
-    allocUnfilled: (size) => {
-      const b = Buffer.allocUnsafeSlow(size); // never from the shared pool: its own memory
-      return new Uint8Array(b.buffer, b.byteOffset, size);
-    },
+    allocUnfilled,
     spawnWorker: nodeSpawnWorker,
   };
 }
