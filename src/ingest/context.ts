@@ -2,7 +2,7 @@ import type { FrameBatch } from "./frame-batch.ts";
 import type { ApplicationConfig, ServerConfig } from "../config/types.ts";
 import type { ControlClient } from "../control/client.ts";
 import type { UnpublishReason, UnpublishRequest } from "../control/types.ts";
-import type { BufferPool } from "../kmp/buffer-pool.ts";
+import type { BufferPool } from "../bytes/buffer-pool.ts";
 import type { HeaderScratch } from "../kmp/muxer.ts";
 import type { KmpTrack } from "../kmp/track.ts";
 import type { Logger } from "../log/logger.ts";

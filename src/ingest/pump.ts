@@ -1,5 +1,5 @@
 import type { ServerConfig } from "../config/types.ts";
-import type { RtmpMessage } from "../rtmp/chunk-decoder.ts";
+import type { MessageBuffers, RtmpMessage } from "../rtmp/chunk-decoder.ts";
 import { RtmpDemuxer, type BatchTaker, type MessageBatch } from "../rtmp/demuxer.ts";
 import type { Conn } from "../runtime/types.ts";
 import { wallClock, type Clock } from "../time/clock.ts";
@@ -27,6 +27,8 @@ export interface PumpSession {
   readonly timescale: number;
   /** The server's read batch: the socket writes into its entry for this session. */
   readonly readBatch: ReadBatch;
+  /** The server's buffers for messages that span chunks (given back after each batch). */
+  readonly messageBuffers: MessageBuffers;
   countIn(n: number): void;
   /**
    * One message, in order; `createdNow` is the `created` time of this batch's frames, `nowMs`
@@ -75,6 +77,7 @@ export class Pump implements BatchTaker {
       maxMessage: s.server.max_message,
       maxStreams: s.server.max_streams,
       type3ExtTs: s.server.type3_ext_ts,
+      buffers: s.messageBuffers,
       onChunk: (n) => s.countIn(n),
     });
     this.ended = new Promise((resolve) => {

@@ -2,7 +2,7 @@ import type { ApplicationConfig, ServerConfig } from "../config/types.ts";
 import type { UnpublishReason } from "../control/types.ts";
 import { CodedError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { RtmpMessage } from "../rtmp/chunk-decoder.ts";
+import type { MessageBuffers, RtmpMessage } from "../rtmp/chunk-decoder.ts";
 import { MSG } from "../rtmp/protocol.ts";
 import { isPeerGone } from "../runtime/errors.ts";
 import type { Conn, NetAddr } from "../runtime/types.ts";
@@ -121,6 +121,10 @@ export class RtmpSession implements SessionContext {
 
   get readBatch(): ReadBatch {
     return this.host.readBatch;
+  }
+
+  get messageBuffers(): MessageBuffers {
+    return this.host.bufferPool;
   }
 
   get timescale(): number {

@@ -1,5 +1,5 @@
 import { KmpError } from "./errors.ts";
-import type { BufferPool } from "./buffer-pool.ts";
+import type { BufferPool } from "../bytes/buffer-pool.ts";
 
 /** Bytes of each buffer the reference loses to its buffer header (spec §5.1). */
 const BUFFER_OVERHEAD = 8;

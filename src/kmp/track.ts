@@ -4,7 +4,7 @@ import type { MediaInfo } from "../media/types.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import { wallClock, type Clock } from "../time/clock.ts";
-import type { BufferPool } from "./buffer-pool.ts";
+import type { BufferPool } from "../bytes/buffer-pool.ts";
 import { ByteLog } from "./byte-log.ts";
 import type { PublishAnswer, TrackControl, TrackIdentity, UnpublishReason } from "./controller.ts";
 import type { HeaderScratch, TrackWrite } from "./muxer.ts";

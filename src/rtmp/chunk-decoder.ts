@@ -11,8 +11,17 @@ export type ChunkDecoderOptions = {
   maxStreams?: number;
   /** `type3_ext_ts` (auto). */
   type3ExtTs?: Type3ExtTs;
+  /** Where a message that spans chunks is reassembled (else a new array per message). */
+  buffers?: MessageBuffers;
   onMessage: (msg: RtmpMessage) => void;
 };
+
+/** Lends the buffers messages are reassembled in; whoever took a message's batch gives them back. */
+export interface MessageBuffers {
+  /** A buffer of at least `size` bytes (not cleared: the decoder writes all of a message first). */
+  lend(size: number): Uint8Array;
+  give(b: Uint8Array): void;
+}
 
 /** Per chunk stream state (spec §1.3). */
 type ChunkStream = {
@@ -55,7 +64,10 @@ export class ChunkDecoder {
   /** Timestamp field (after extension) of the most recent message start, any csid (type-3 detection). */
   private lastStartTs = 0;
   private received = 0;
-  /** Uint8Array allocations made for message payloads (bench: allocations per message). */
+  private readonly buffers: MessageBuffers | null;
+  /** Lent buffers of the messages delivered since `delivered()` was last called. */
+  private lent: Uint8Array[] = [];
+  /** Buffers made or lent for message payloads (bench: allocations per message). */
   allocations = 0;
   messages = 0;
 
@@ -64,6 +76,18 @@ export class ChunkDecoder {
     this.maxStreams = opts.maxStreams ?? 32;
     this.mode = opts.type3ExtTs ?? "auto";
     this.onMessage = opts.onMessage;
+    this.buffers = opts.buffers ?? null;
+  }
+
+  /**
+   * The lent buffers behind the messages delivered since the last call, to give back once no one
+   * reads those messages any more (null: none).
+   */
+  delivered(): Uint8Array[] | null {
+    if (this.lent.length === 0) return null;
+    const out = this.lent;
+    this.lent = [];
+    return out;
   }
 
   /** `type3_ext_ts` as the API shows it: on / off / unknown (still auto). */
@@ -128,7 +152,7 @@ export class ChunkDecoder {
         continue;
       }
       if (cs.buf === null) {
-        cs.buf = new Uint8Array(cs.length);
+        cs.buf = this.buffers ? this.buffers.lend(cs.length) : new Uint8Array(cs.length);
         this.allocations++;
       }
       cs.buf.set(data.subarray(pos, pos + n), cs.received);
@@ -143,9 +167,12 @@ export class ChunkDecoder {
     this.state = HEADER;
     const cs = this.cur!;
     if (cs.received >= cs.length) {
-      const payload = cs.buf ?? new Uint8Array(0);
+      const buf = cs.buf;
       cs.buf = null;
-      this.deliver(cs, payload);
+      if (buf === null) return this.deliver(cs, new Uint8Array(0));
+      if (this.buffers === null) return this.deliver(cs, buf);
+      this.lent.push(buf);
+      this.deliver(cs, buf.subarray(0, cs.length));
     }
   }
 

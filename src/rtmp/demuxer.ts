@@ -1,11 +1,13 @@
 import type { ByteSink } from "../runtime/types.ts";
-import { ChunkDecoder, type ChunkDecoderOptions, type RtmpMessage } from "./chunk-decoder.ts";
+import { ChunkDecoder, type ChunkDecoderOptions, type MessageBuffers, type RtmpMessage } from "./chunk-decoder.ts";
 
 /**
  * The messages one socket read completed, in order, and their payload bytes. `error` is the
- * malformed input that ended the chunk stream after them (nothing more follows it).
+ * malformed input that ended the chunk stream after them (nothing more follows it). `lent`: the
+ * reassembly buffers behind some of the payloads, which the demuxer gives back once the batch
+ * was taken.
  */
-export type MessageBatch = { messages: RtmpMessage[]; bytes: number; error?: unknown };
+export type MessageBatch = { messages: RtmpMessage[]; bytes: number; error?: unknown; lent?: Uint8Array[] | null };
 
 /** Who takes the demuxer's batches (`RtmpDemuxer.input`). */
 export interface BatchTaker {
@@ -13,8 +15,9 @@ export interface BatchTaker {
   readonly free: boolean;
   /**
    * One batch, synchronously, in order after every batch before it; may leave the taker busy.
-   * The payloads may be views of a read the socket lent (`ByteSink.borrows`): they are valid
-   * until `take` returns, and a taker that keeps a message longer copies its payload first.
+   * The payloads may be views of a read the socket lent (`ByteSink.borrows`) or of a reassembly
+   * buffer the demuxer lent (`MessageBuffers`): they are valid until `take` returns, and a taker
+   * that keeps a message longer copies its payload first.
    */
   take(batch: MessageBatch): void;
   /** Settles once the taker is free again. */
@@ -46,6 +49,7 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
   readonly decode: Decode;
   /** High-water mark of each of the stream's queues (bytes). */
   readonly queueBytes: number;
+  private readonly buffers: MessageBuffers | null;
   private stream: TransformStream<Uint8Array, MessageBatch> | null = null;
   /** Reads written into the stream and not yet decoded. */
   private inStream = 0;
@@ -63,6 +67,7 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
       },
     });
     this.queueBytes = opts.queueBytes ?? 256 * 1024;
+    this.buffers = opts.buffers ?? null;
     const decoder = this.decoder;
     const onChunk = opts.onChunk;
     let failed = false;
@@ -78,7 +83,8 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
       }
       // what was complete before an error is delivered first, with the error after it
       if (!batch.length && !failed) return null;
-      const out: MessageBatch = failed ? { messages: batch, bytes, error } : { messages: batch, bytes };
+      const lent = decoder.delivered();
+      const out: MessageBatch = failed ? { messages: batch, bytes, error, lent } : { messages: batch, bytes, lent };
       batch = [];
       bytes = 0;
       return out;
@@ -122,6 +128,15 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
     return { sink, done: sink.done };
   }
 
+  /** One batch to the taker; then the buffers it lent are given back (`BatchTaker.take`). */
+  handOver(taker: BatchTaker, batch: MessageBatch): void {
+    taker.take(batch);
+    const lent = batch.lent;
+    if (!lent) return;
+    batch.lent = null;
+    for (let i = 0; i < lent.length; i++) this.buffers!.give(lent[i]);
+  }
+
   /** Nothing written into the stream is still in it (or on its way to the taker). */
   get idle(): boolean {
     return this.inStream === 0 && this.outStream === 0;
@@ -148,7 +163,7 @@ export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
         if (done) return;
         if (!taker.free) await taker.whenFree();
         this.outStream--;
-        taker.take(value);
+        this.handOver(taker, value);
       }
     } catch {
       // aborted: `done` already rejected with the reason
@@ -184,7 +199,7 @@ class DemuxerEntry implements ByteSink {
     const d = this.demuxer;
     if ((!this.w || d.idle) && this.taker.free) {
       const b = d.decode(chunk);
-      if (b) this.taker.take(b);
+      if (b) d.handOver(this.taker, b);
       return undefined;
     }
     if (!this.w) ({ w: this.w, drained: this.drained } = d.openStream(this.taker));

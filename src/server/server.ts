@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { ApplicationConfig, Config, ServerConfig } from "../config/types.ts";
 import { ControlClient } from "../control/client.ts";
 import { Metrics } from "../stats/metrics.ts";
-import { BufferPool } from "../kmp/buffer-pool.ts";
+import { BufferPool } from "../bytes/buffer-pool.ts";
 import { HeaderScratch } from "../kmp/muxer.ts";
 import { ReadBatch } from "../ingest/read-batch.ts";
 import type { KmpTrack } from "../kmp/track.ts";

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AckPosition } from "../../src/kmp/acks.ts";
-import { BufferPool } from "../../src/kmp/buffer-pool.ts";
+import { BufferPool } from "../../src/bytes/buffer-pool.ts";
 import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO } from "../../src/kmp/byte-log.ts";
 import { encodeFrame, encodeMediaInfo } from "../../src/kmp/packets.ts";
 import type { MediaInfo } from "../../src/media/types.ts";

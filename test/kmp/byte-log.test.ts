@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fromHex } from "../../src/bytes/bytes.ts";
-import { BufferPool } from "../../src/kmp/buffer-pool.ts";
+import { BufferPool } from "../../src/bytes/buffer-pool.ts";
 import { ByteLog, PACKET_FRAME, PACKET_MEDIA_INFO, PACKET_OTHER } from "../../src/kmp/byte-log.ts";
 import type { KmpError } from "../../src/kmp/errors.ts";
 

@@ -5,7 +5,7 @@ import { parseNginxConf } from "../../src/config/index.ts";
 import type { TrackConfig } from "../../src/config/types.ts";
 import type { RepublishAnswer, TrackControl } from "../../src/kmp/controller.ts";
 import { AckPosition } from "../../src/kmp/acks.ts";
-import { BufferPool } from "../../src/kmp/buffer-pool.ts";
+import { BufferPool } from "../../src/bytes/buffer-pool.ts";
 import { ByteLog } from "../../src/kmp/byte-log.ts";
 import { RepublishPolicy, type RepublishHost } from "../../src/kmp/republish.ts";
 import { KmpUpstream, type UpstreamHost } from "../../src/kmp/upstream.ts";

@@ -10,7 +10,7 @@ import type { TrackConfig } from "../../src/config/types.ts";
 import type { PublishAnswer, RepublishAnswer, TrackControl, UnpublishReason } from "../../src/control/types.ts";
 import { KmpTrack } from "../../src/kmp/track.ts";
 import type { KmpUpstream } from "../../src/kmp/upstream.ts";
-import { BufferPool } from "../../src/kmp/buffer-pool.ts";
+import { BufferPool } from "../../src/bytes/buffer-pool.ts";
 import { HeaderScratch } from "../../src/kmp/muxer.ts";
 import { Metrics } from "../../src/stats/metrics.ts";
 import { systemClock } from "../../src/time/clock.ts";

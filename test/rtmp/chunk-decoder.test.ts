@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { BufferPool } from "../../src/bytes/buffer-pool.ts";
 import { ChunkDecoder, type RtmpMessage } from "../../src/rtmp/chunk-decoder.ts";
 import { encodeMessage } from "../../src/rtmp/chunk-encoder.ts";
 import { ChunkStreamEncoder } from "../helpers/chunk-stream-encoder.ts";
@@ -76,7 +77,7 @@ test("RtmpDemuxer: messages complete before malformed input are delivered, then 
   assert.equal((batches[0].error as RtmpError).code, "RTMP_ERR_CSID_LIMIT");
 });
 
-test("RtmpDemuxer.input: reads lent to it and overwritten after each write; reads while the taker is busy queue in the stream and come out in order; done after the last", async () => {
+test("RtmpDemuxer.input: reads lent to it and overwritten after each write; reassembly buffers lent from a pool, given back (and overwritten) after their batch was taken; reads while the taker is busy queue in the stream and come out in order; done after the last", async () => {
   requireShared();
   const body = afterHandshake(readBin(rawRtmpScenarios()[0], "conn1_c2s.bin"));
   const reads = [...randomSplits(body, 5, 4000)];
@@ -108,7 +109,25 @@ test("RtmpDemuxer.input: reads lent to it and overwritten after each write; read
       }
     },
   };
-  const demuxer = new RtmpDemuxer();
+  // the server's pool; what comes back is scribbled over before the next message may get it
+  const pool = new BufferPool(1 << 20);
+  let lends = 0;
+  let reused = 0;
+  let given = 0;
+  const buffers = {
+    lend(size: number) {
+      lends++;
+      const b = pool.take(size <= 4096 ? 4096 : 2 ** Math.ceil(Math.log2(size)));
+      if (b) reused++;
+      return b ?? pool.lend(size);
+    },
+    give(b: Uint8Array) {
+      given++;
+      b.fill(0xdd);
+      pool.give(b);
+    },
+  };
+  const demuxer = new RtmpDemuxer({ buffers });
   const { sink, done } = demuxer.input(taker);
   assert.equal(sink.borrows, true, "the demuxer's entry borrows reads");
   let queued = 0;
@@ -130,6 +149,8 @@ test("RtmpDemuxer.input: reads lent to it and overwritten after each write; read
   assert.ok(fromQueue.length > 0, "no batch came from the queue");
   assert.deepEqual(fromQueue.filter((viewsSocket) => viewsSocket), [], "a queued read kept a view of the socket's buffer");
   assert.deepEqual(seen, decodeAll([body]).msgs.map((m) => [m.type, m.ts, m.len, m.md5]));
+  assert.ok(lends > 0 && reused > 0, `reassembly buffers: ${lends} lent, ${reused} of them reused`);
+  assert.equal(given, lends, "every lent buffer came back once its message's batch was taken");
 });
 
 test("RtmpDemuxer.input: an abort rejects done with its reason", async () => {

@@ -1,13 +1,20 @@
 /** How often an idle pool gives back what it did not lend out (ms). */
 const TRIM_INTERVAL_MS = 10_000;
 
+/** Smallest size `lend` hands out. */
+const MIN_LEND = 4096;
+
 /**
- * Released log buffers shared by every track of a server, by size, bounded in bytes: a track's
- * own free list (kmp_max_free_buffers, still charged to it as the reference does) overflows into
- * it and new buffers come from it first, so a busy server recycles its 64 KiB and 4 KiB buffers
- * instead of leaving them to the garbage collector. Buffers are cleared on neither side: a log
- * writes every byte before an upstream reads it, and a new one comes from `alloc` (the runtime's
- * `allocUnfilled`: the pages a log never writes are never touched).
+ * Released buffers shared by a server, by size, bounded in bytes, so that a busy server recycles
+ * its buffers instead of leaving them to the garbage collector:
+ * - KMP logs: a track's own free list (kmp_max_free_buffers, still charged to it as the reference
+ *   does) overflows into it and new 64 KiB and 4 KiB buffers come from it first;
+ * - RTMP messages being reassembled (`lend`): power-of-two sizes, given back once the message's
+ *   batch was taken.
+ *
+ * Buffers are cleared on neither side: each user writes every byte before anyone reads it, and a
+ * new one comes from `alloc` (the runtime's `allocUnfilled`: pages never written are never
+ * touched).
  *
  * It shrinks when idle: every 10 s (a timer that runs only while the pool holds buffers) the
  * bytes that stayed in the pool the whole interval — its low-water mark — are let go, so after
@@ -34,6 +41,15 @@ export class BufferPool {
     this.bytes -= size;
     if (this.bytes < this.low) this.low = this.bytes;
     return b;
+  }
+
+  /**
+   * A buffer of at least `size` bytes for a short use (one RTMP message being reassembled): the
+   * next power of two from 4 KiB up, from the pool when it holds one.
+   */
+  lend(size: number): Uint8Array {
+    const n = size <= MIN_LEND ? MIN_LEND : 2 ** Math.ceil(Math.log2(size));
+    return this.take(n) ?? this.alloc(n);
   }
 
   give(b: Uint8Array): void {

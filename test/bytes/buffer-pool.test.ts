@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BufferPool } from "../../src/kmp/buffer-pool.ts";
+import { BufferPool } from "../../src/bytes/buffer-pool.ts";
 import { ByteLog, PACKET_FRAME } from "../../src/kmp/byte-log.ts";
 import { getRuntime } from "../../src/runtime/detect.ts";
 
@@ -49,4 +49,21 @@ test("a log's new buffers come from the runtime's unfilled allocation (its own m
   assert.equal(pool.held, 3 * 4096, "the released buffers went to the pool");
   log.writePacket(PACKET_FRAME, new Uint8Array(8), body);
   assert.equal(sizes.length, 3, "the next buffer came from the pool");
+});
+
+test("lend: powers of two from 4 KiB, from the pool when it holds one; what comes back is shared with the logs' buffers of that size", () => {
+  const made: number[] = [];
+  const pool = new BufferPool(1 << 20, (size) => {
+    made.push(size);
+    return new Uint8Array(size);
+  });
+  assert.deepEqual([1, 4096, 4097, 65536, 65537, 1_000_000].map((n) => pool.lend(n).byteLength), [4096, 4096, 8192, 65536, 131072, 1_048_576]);
+  assert.equal(made.length, 6, "an empty pool allocates");
+  const b = pool.lend(5000);
+  pool.give(b);
+  assert.equal(pool.lend(7000), b, "a buffer given back is lent again for any size of its class");
+  pool.give(new Uint8Array(65536)); // a log's released buffer
+  made.length = 0;
+  assert.equal(pool.lend(40_000).byteLength, 65536);
+  assert.equal(made.length, 0, "and a log's buffer serves a message of its class");
 });
