@@ -6,7 +6,7 @@ const MIN_LEND = 4096;
 
 /**
  * Released buffers shared by a server, by size, bounded in bytes, so that a busy server recycles
- * its buffers instead of leaving them to the garbage collector:
+ * its buffers instead of leaving them to the garbage collector. A server has two:
  * - KMP logs: a track's own free list (kmp_max_free_buffers, still charged to it as the reference
  *   does) overflows into it and new 64 KiB and 4 KiB buffers come from it first;
  * - RTMP messages being reassembled (`lend`): power-of-two sizes, given back once the message's
@@ -48,7 +48,7 @@ export class BufferPool {
    * next power of two from 4 KiB up, from the pool when it holds one.
    */
   lend(size: number): Uint8Array {
-    const n = size <= MIN_LEND ? MIN_LEND : 2 ** Math.ceil(Math.log2(size));
+    const n = size <= MIN_LEND ? MIN_LEND : 2 ** (32 - Math.clz32(size - 1));
     return this.take(n) ?? this.alloc(n);
   }
 

@@ -5,6 +5,7 @@ import type { UnpublishReason, UnpublishRequest } from "../control/types.ts";
 import type { BufferPool } from "../bytes/buffer-pool.ts";
 import type { HeaderScratch } from "../kmp/muxer.ts";
 import type { KmpTrack } from "../kmp/track.ts";
+import type { MessageBuffers } from "../rtmp/chunk-decoder.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { IngestCounters } from "../stats/ingest-counters.ts";
@@ -25,6 +26,8 @@ export interface SessionHost {
   /** The server's totals: the session counts its bytes and frames as they pass. */
   readonly counters: IngestCounters;
   readonly bufferPool: BufferPool;
+  /** Buffers for RTMP messages that span chunks, lent per batch. */
+  readonly messageBuffers: MessageBuffers;
   /** The muxers' frame-header scratch, shared by the server's tracks. */
   readonly headerScratch: HeaderScratch;
   /** The rests of the sessions' sockets between reads (`read_batch`). */

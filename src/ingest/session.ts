@@ -124,7 +124,7 @@ export class RtmpSession implements SessionContext {
   }
 
   get messageBuffers(): MessageBuffers {
-    return this.host.bufferPool;
+    return this.host.messageBuffers;
   }
 
   get timescale(): number {

@@ -43,6 +43,9 @@ export type IngestServerOptions = {
   onOwedUnpublish?: (key: string, unpublish: UnpublishRequest | null) => void;
 };
 
+/** Bound of the pool of message reassembly buffers: a few batches' worth. */
+const MESSAGE_BUFFERS_BYTES = 4 * 1024 * 1024;
+
 /** Where connection, track and upstream connection ids come from. */
 export type ServerIds = { connection: IdSource; track: IdSource; upstream: IdSource };
 
@@ -58,6 +61,12 @@ export class IngestServer implements SessionHost {
   readonly metrics = new Metrics();
   /** Released KMP log buffers, shared by every track of this server; new ones are not cleared. */
   readonly bufferPool: BufferPool;
+  /**
+   * Buffers RTMP messages that span chunks are reassembled in, lent per batch. Apart from the
+   * logs' pool: a log buffer is resident only where written, and one that had held a message
+   * would be resident where the message was.
+   */
+  readonly messageBuffers: BufferPool;
   readonly headerScratch = new HeaderScratch();
   /** The rests of the sessions' sockets between reads (`read_batch`): one timer per window length. */
   readonly readBatch: ReadBatch;
@@ -85,6 +94,7 @@ export class IngestServer implements SessionHost {
     this.config = opts.config;
     this.runtime = opts.runtime;
     this.bufferPool = new BufferPool(undefined, (size) => opts.runtime.allocUnfilled(size));
+    this.messageBuffers = new BufferPool(MESSAGE_BUFFERS_BYTES, (size) => opts.runtime.allocUnfilled(size));
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     this.readBatch = new ReadBatch(this.clock);
@@ -99,7 +109,7 @@ export class IngestServer implements SessionHost {
       sessions: new Map(config.applications.map((a) => [a, new Set<RtmpSession>()])),
       names: new Map(config.applications.map((a) => [a, new Map<string, RtmpSession>()])),
     }));
-    this.relief = new MemoryRelief({ runtime: this.runtime, clock: this.clock, log: this.log, metrics: this.metrics, letGoOfPool: () => this.bufferPool.clear() });
+    this.relief = new MemoryRelief({ runtime: this.runtime, clock: this.clock, log: this.log, metrics: this.metrics, letGoOfPool: () => this.letGoOfPools() });
   }
 
   /** Binds every RTMP listen address; resolves once all are listening. */
@@ -191,11 +201,17 @@ export class IngestServer implements SessionHost {
     // every unpublish request must have left (and been answered, or timed out) before we exit
     await this.control.settled(5_000);
     for (const h of this.httpServers) await h.close().catch(() => {});
-    this.bufferPool.clear();
+    this.letGoOfPools();
     progress("all tracks finished");
   }
 
   // ---- SessionHost -------------------------------------------------------------------------
+
+  /** Both buffer pools let go (no session left, or stopped). */
+  private letGoOfPools(): void {
+    this.bufferPool.clear();
+    this.messageBuffers.clear();
+  }
 
   nextConnectionId(): number {
     return this.ids.connection.next();

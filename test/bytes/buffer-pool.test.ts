@@ -51,7 +51,7 @@ test("a log's new buffers come from the runtime's unfilled allocation (its own m
   assert.equal(sizes.length, 3, "the next buffer came from the pool");
 });
 
-test("lend: powers of two from 4 KiB, from the pool when it holds one; what comes back is shared with the logs' buffers of that size", () => {
+test("lend: powers of two from 4 KiB, from the pool when it holds one of that size, however it came back", () => {
   const made: number[] = [];
   const pool = new BufferPool(1 << 20, (size) => {
     made.push(size);
@@ -62,8 +62,8 @@ test("lend: powers of two from 4 KiB, from the pool when it holds one; what come
   const b = pool.lend(5000);
   pool.give(b);
   assert.equal(pool.lend(7000), b, "a buffer given back is lent again for any size of its class");
-  pool.give(new Uint8Array(65536)); // a log's released buffer
+  pool.give(new Uint8Array(65536)); // given, never lent
   made.length = 0;
   assert.equal(pool.lend(40_000).byteLength, 65536);
-  assert.equal(made.length, 0, "and a log's buffer serves a message of its class");
+  assert.equal(made.length, 0, "any buffer of the class serves");
 });
