@@ -34,6 +34,8 @@ type ChunkStream = {
   /** Bytes of the current message received so far; 0 = no partial message. */
   received: number;
   buf: Uint8Array | null;
+  /** `buf` was lent (`MessageBuffers`): given back after the message's batch. */
+  lent: boolean;
 };
 
 const MAX_HEADER = 18; // 3 basic + 11 message + 4 extended
@@ -152,7 +154,11 @@ export class ChunkDecoder {
         continue;
       }
       if (cs.buf === null) {
-        cs.buf = this.buffers ? this.buffers.lend(cs.length) : new Uint8Array(cs.length);
+        // a lent buffer only for a message this read completes (about: one header byte per
+        // chunk): one that waits for the next read has a buffer of its own size
+        const rest = cs.length - cs.received;
+        cs.lent = this.buffers !== null && len - pos >= rest + Math.ceil(rest / this.inChunkSize);
+        cs.buf = cs.lent ? this.buffers!.lend(cs.length) : new Uint8Array(cs.length);
         this.allocations++;
       }
       cs.buf.set(data.subarray(pos, pos + n), cs.received);
@@ -170,7 +176,7 @@ export class ChunkDecoder {
       const buf = cs.buf;
       cs.buf = null;
       if (buf === null) return this.deliver(cs, new Uint8Array(0));
-      if (this.buffers === null) return this.deliver(cs, buf);
+      if (!cs.lent) return this.deliver(cs, buf);
       this.lent.push(buf);
       this.deliver(cs, buf.subarray(0, cs.length));
     }
@@ -221,7 +227,7 @@ export class ChunkDecoder {
     }
     let cs = this.streams[csid];
     const fresh = cs === undefined;
-    if (!cs) cs = { timestamp: 0, delta: 0, length: 0, type: 0, msid: 0, ext: false, received: 0, buf: null };
+    if (!cs) cs = { timestamp: 0, delta: 0, length: 0, type: 0, msid: 0, ext: false, received: 0, buf: null, lent: false };
     let field = cs.delta;
     let ext = cs.ext;
     let length = cs.length;
