@@ -77,10 +77,10 @@ test("RtmpDemuxer: messages complete before malformed input are delivered, then 
   assert.equal((batches[0].error as RtmpError).code, "RTMP_ERR_CSID_LIMIT");
 });
 
-test("RtmpDemuxer.input: reads lent to it and overwritten after each write; reassembly buffers lent from a pool, given back (and overwritten) after their batch was taken; reads while the taker is busy queue in the stream and come out in order; done after the last", async () => {
+test("RtmpDemuxer.input: reads lent to it and overwritten after each write; reassembly buffers lent from a pool for messages a read completes, given back (and overwritten) after their batch was taken; reads while the taker is busy queue in the stream and come out in order; done after the last", async () => {
   requireShared();
   const body = afterHandshake(readBin(rawRtmpScenarios()[0], "conn1_c2s.bin"));
-  const reads = [...randomSplits(body, 5, 4000)];
+  const reads = [...randomSplits(body, 5, 24000)];
   // every read is lent from one buffer, as a socket's shared read buffer, and scribbled over
   // once `write` returns: what the demuxer keeps must be its own
   const lendBuf = new Uint8Array(reads.reduce((m, r) => Math.max(m, r.byteLength), 0));
@@ -150,6 +150,8 @@ test("RtmpDemuxer.input: reads lent to it and overwritten after each write; reas
   assert.deepEqual(fromQueue.filter((viewsSocket) => viewsSocket), [], "a queued read kept a view of the socket's buffer");
   assert.deepEqual(seen, decodeAll([body]).msgs.map((m) => [m.type, m.ts, m.len, m.md5]));
   assert.ok(lends > 0 && reused > 0, `reassembly buffers: ${lends} lent, ${reused} of them reused`);
+  // a message its read does not complete gets a buffer of its own (it waits past the batch)
+  assert.ok(demuxer.decoder.allocations > lends, `${demuxer.decoder.allocations} reassembly buffers, ${lends} of them lent`);
   assert.equal(given, lends, "every lent buffer came back once its message's batch was taken");
 });
 
