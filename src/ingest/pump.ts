@@ -29,6 +29,8 @@ export interface PumpSession {
   readonly readBatch: ReadBatch;
   /** The server's buffers for messages that span chunks (given back after each batch). */
   readonly messageBuffers: MessageBuffers;
+  /** Reads shorter than this reassemble in buffers of their own (`Runtime.lendFromRead`). */
+  readonly lendFromRead: number;
   countIn(n: number): void;
   /**
    * One message, in order; `createdNow` is the `created` time of this batch's frames, `nowMs`
@@ -78,6 +80,7 @@ export class Pump implements BatchTaker {
       maxStreams: s.server.max_streams,
       type3ExtTs: s.server.type3_ext_ts,
       buffers: s.messageBuffers,
+      lendFromRead: s.lendFromRead,
       onChunk: (n) => s.countIn(n),
     });
     this.ended = new Promise((resolve) => {

@@ -127,6 +127,10 @@ export class RtmpSession implements SessionContext {
     return this.host.messageBuffers;
   }
 
+  get lendFromRead(): number {
+    return this.host.runtime.lendFromRead;
+  }
+
   get timescale(): number {
     return this.app?.kmp_timescale ?? 90_000;
   }

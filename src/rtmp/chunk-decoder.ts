@@ -13,6 +13,8 @@ export type ChunkDecoderOptions = {
   type3ExtTs?: Type3ExtTs;
   /** Where a message that spans chunks is reassembled (else a new array per message). */
   buffers?: MessageBuffers;
+  /** Only a read at least this long (bytes) reassembles in `buffers` (0: every read). */
+  lendFromRead?: number;
   onMessage: (msg: RtmpMessage) => void;
 };
 
@@ -67,6 +69,7 @@ export class ChunkDecoder {
   private lastStartTs = 0;
   private received = 0;
   private readonly buffers: MessageBuffers | null;
+  private readonly lendFromRead: number;
   /** Lent buffers of the messages delivered since `delivered()` was last called. */
   private lent: Uint8Array[] = [];
   /** Buffers made or lent for message payloads (bench: allocations per message). */
@@ -79,6 +82,7 @@ export class ChunkDecoder {
     this.mode = opts.type3ExtTs ?? "auto";
     this.onMessage = opts.onMessage;
     this.buffers = opts.buffers ?? null;
+    this.lendFromRead = opts.lendFromRead ?? 0;
   }
 
   /**
@@ -155,9 +159,9 @@ export class ChunkDecoder {
       }
       if (cs.buf === null) {
         // a lent buffer only for a message this read completes (about: one header byte per
-        // chunk): one that waits for the next read has a buffer of its own size
+        // chunk), in a read long enough: one that waits for the next read has its own
         const rest = cs.length - cs.received;
-        cs.lent = this.buffers !== null && len - pos >= rest + Math.ceil(rest / this.inChunkSize);
+        cs.lent = this.buffers !== null && len >= this.lendFromRead && len - pos >= rest + Math.ceil((rest - this.chunkLeft) / this.inChunkSize);
         cs.buf = cs.lent ? this.buffers!.lend(cs.length) : new Uint8Array(cs.length);
         this.allocations++;
       }

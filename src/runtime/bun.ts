@@ -289,6 +289,7 @@ export function bunRuntime(): Runtime {
     cpuCount: () => nav?.hardwareConcurrency ?? 1,
     tuneForServer: () => {},
     allocUnfilled,
+    lendFromRead: 0,
     spawnWorker: bunSpawnWorker,
   };
 }

@@ -300,6 +300,7 @@ export function denoRuntime(): Runtime {
     cpuCount: () => nav?.hardwareConcurrency ?? 1,
     tuneForServer: () => {},
     allocUnfilled: (size) => new Uint8Array(size),
+    lendFromRead: 0,
     spawnWorker: denoSpawnWorker,
   };
 }

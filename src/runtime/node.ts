@@ -281,6 +281,7 @@ export function nodeRuntime(): Runtime {
     cpuCount: nodeCpuCount,
     tuneForServer: () => v8.setFlagsFromString("--no-allocation-site-pretenuring"),
     allocUnfilled,
+    lendFromRead: 16 * 1024,
     spawnWorker: nodeSpawnWorker,
   };
 }

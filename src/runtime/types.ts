@@ -132,6 +132,16 @@ export interface Runtime {
    * track) holds 34 KB, as the reference's does (`bench/RESULTS.md`, session 12).
    */
   allocUnfilled(size: number): Uint8Array;
+  /**
+   * Reads at least this long reassemble the messages they complete in buffers lent from the
+   * server's pool (`ChunkDecoderOptions.lendFromRead`); shorter ones in buffers of their own. On
+   * Node 16 KiB: a fast publisher's reads recycle their buffers (a quarter of the full collections
+   * per MB), while a real-time publisher's small reads keep allocating, which Node's young
+   * generation frees at once — recycled there, they held 0.05 MB more per publisher (the
+   * collector, with less garbage, ran its full collections later). Bun and Deno recycle for every
+   * read (Bun: 0.05–0.10 MB less per publisher). `bench/RESULTS.md`, session 13.
+   */
+  readonly lendFromRead: number;
   /** Logical CPUs this process may use (`worker_processes auto`). */
   cpuCount(): number;
   /**

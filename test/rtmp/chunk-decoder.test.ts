@@ -228,3 +228,29 @@ test("limits: csid beyond max_streams, message beyond max_message", () => {
   assert.throws(() => d.push(Uint8Array.of(0xff, 0xff, 0xff, 20, 0, 0, 0, 0)), (e: RtmpError) => e.code === "RTMP_ERR_MESSAGE_TOO_LARGE");
   assert.equal(d.allocations, 0);
 });
+
+test("lent reassembly buffers: only for a message its read completes, and only in a read of at least lendFromRead bytes", () => {
+  const payload = new Uint8Array(10_000).map((_, i) => i * 7);
+  const msg = encodeMessage({ csid: 6, msid: 1, type: 9, payload }, 128);
+  const run = (lendFromRead: number, pieces: Uint8Array[]) => {
+    const lent: number[] = [];
+    const got: string[] = [];
+    const d = new ChunkDecoder({
+      buffers: { lend: (n) => (lent.push(n), new Uint8Array(16_384)), give: () => {} },
+      lendFromRead,
+      onMessage: (m) => got.push(md5(m.payload)),
+    });
+    let delivered = 0;
+    for (const p of pieces) {
+      d.push(p);
+      delivered += d.delivered()?.length ?? 0;
+    }
+    assert.deepEqual(got, [md5(payload)]);
+    return { lent: lent.length, delivered, allocations: d.allocations };
+  };
+  assert.deepEqual(run(0, [msg]), { lent: 1, delivered: 1, allocations: 1 }, "one read that completes it");
+  assert.deepEqual(run(msg.byteLength, [msg]), { lent: 1, delivered: 1, allocations: 1 }, "a read exactly lendFromRead long");
+  assert.deepEqual(run(msg.byteLength + 1, [msg]), { lent: 0, delivered: 0, allocations: 1 }, "a shorter read: a buffer of its own");
+  const half = msg.byteLength >> 1;
+  assert.deepEqual(run(0, [msg.subarray(0, half), msg.subarray(half)]), { lent: 0, delivered: 0, allocations: 1 }, "a message that waits for the next read");
+});
