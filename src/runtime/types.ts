@@ -135,8 +135,8 @@ export interface Runtime {
   /**
    * Reads at least this long reassemble the messages they complete in buffers lent from the
    * server's pool (`ChunkDecoderOptions.lendFromRead`); shorter ones in buffers of their own. On
-   * Node 16 KiB: a fast publisher's reads recycle their buffers (a quarter of the full collections
-   * per MB), while a real-time publisher's small reads keep allocating, which Node's young
+   * Node 16 KiB: a fast publisher's reads recycle their buffers (5–8 full collections where there
+   * were 16, two 162 MB publishes), while a real-time publisher's small reads keep allocating, which Node's young
    * generation frees at once — recycled there, they held 0.05 MB more per publisher (the
    * collector, with less garbage, ran its full collections later). Bun and Deno recycle for every
    * read (Bun: 0.05–0.10 MB less per publisher). `bench/RESULTS.md`, session 13.
