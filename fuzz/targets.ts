@@ -6,6 +6,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BufferPool } from "../src/bytes/buffer-pool.ts";
+import { equals as equalBytes } from "../src/bytes/bytes.ts";
 import { parseAsc } from "../src/codec/aac.ts";
 import { parseAvcConfig } from "../src/codec/avc.ts";
 import { parseHevcConfig } from "../src/codec/hevc.ts";
@@ -122,9 +124,32 @@ export function loadTargets(): Target[] {
     {
       name: "chunk-decoder",
       seeds: c2s.map((b) => b.slice(HANDSHAKE, HANDSHAKE + 48 * 1024)),
+      // differential: a decoder that reassembles in lent buffers (given back, and scribbled
+      // over, after every read as the demuxer does) delivers what a plain one delivers
       run(input, rng) {
-        const d = new ChunkDecoder({ maxMessage: 1 << 20, onMessage: () => {} });
-        for (const p of pieces(input, rng)) d.push(p);
+        const reads = [...pieces(input, rng)];
+        const decode = (pool: BufferPool | null) => {
+          const got: Uint8Array[] = [];
+          const d = new ChunkDecoder({ maxMessage: 1 << 20, buffers: pool ?? undefined, onMessage: (m) => got.push(m.payload.slice()) });
+          let error: unknown = null;
+          for (const p of reads) {
+            try {
+              d.push(p);
+            } catch (err) {
+              error = err;
+            }
+            for (const b of d.delivered() ?? []) pool!.give(b.fill(0xa5));
+            if (error !== null) break;
+          }
+          return { got, error };
+        };
+        const plain = decode(null);
+        const lent = decode(new BufferPool(1 << 22));
+        if (lent.got.length !== plain.got.length || lent.got.some((b, i) => !equalBytes(b, plain.got[i]))) {
+          throw new Error(`lent buffers: ${lent.got.length} messages against ${plain.got.length}, or a payload differs`);
+        }
+        if (String(lent.error) !== String(plain.error)) throw new Error(`lent buffers: error ${String(lent.error)} against ${String(plain.error)}`);
+        if (plain.error !== null) throw plain.error;
       },
     },
     {
