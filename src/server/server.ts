@@ -93,8 +93,9 @@ export class IngestServer implements SessionHost {
   constructor(opts: IngestServerOptions) {
     this.config = opts.config;
     this.runtime = opts.runtime;
-    this.bufferPool = new BufferPool(undefined, (size) => opts.runtime.allocUnfilled(size));
-    this.messageBuffers = new BufferPool(MESSAGE_BUFFERS_BYTES, (size) => opts.runtime.allocUnfilled(size));
+    const alloc = (size: number) => opts.runtime.allocUnfilled(size);
+    this.bufferPool = new BufferPool(undefined, alloc);
+    this.messageBuffers = new BufferPool(MESSAGE_BUFFERS_BYTES, alloc);
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     this.readBatch = new ReadBatch(this.clock);
