@@ -258,8 +258,18 @@ type Proc = {
   ppid: number;
   memoryUsage(): MemoryUsage;
   argv: string[];
+  execArgv: string[];
   env: Record<string, string | undefined>;
 };
+
+/**
+ * V8 settings for a long-running server (see `Runtime.tuneForServer`): no allocation-site
+ * pretenuring, and V8's memory-saver mode unless Node was started with `--no-memory-saver-mode`.
+ */
+function nodeTuneForServer(execArgv: string[]): void {
+  v8.setFlagsFromString("--no-allocation-site-pretenuring");
+  if (!execArgv.includes("--no-memory-saver-mode")) v8.setFlagsFromString("--memory-saver-mode");
+}
 
 export function nodeRuntime(): Runtime {
   const proc = (globalThis as unknown as { process: Proc }).process;
@@ -279,7 +289,7 @@ export function nodeRuntime(): Runtime {
     args: () => nodeArgs(proc.argv),
     env: (name) => proc.env[name],
     cpuCount: nodeCpuCount,
-    tuneForServer: () => v8.setFlagsFromString("--no-allocation-site-pretenuring"),
+    tuneForServer: () => nodeTuneForServer(proc.execArgv),
     allocUnfilled,
     lendFromRead: 16 * 1024,
     spawnWorker: nodeSpawnWorker,
