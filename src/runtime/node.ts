@@ -262,13 +262,19 @@ type Proc = {
   env: Record<string, string | undefined>;
 };
 
+/** How far V8 lets the old generation grow past what its last full collection kept (%). */
+const HEAP_GROWING_PERCENT = 50;
+
 /**
  * V8 settings for a long-running server (see `Runtime.tuneForServer`): no allocation-site
- * pretenuring, and V8's memory-saver mode unless Node was started with `--no-memory-saver-mode`.
+ * pretenuring, and the old generation's growth capped at `HEAP_GROWING_PERCENT` unless Node was
+ * started with a `--heap-growing-percent` of its own.
  */
 function nodeTuneForServer(execArgv: string[]): void {
   v8.setFlagsFromString("--no-allocation-site-pretenuring");
-  if (!execArgv.includes("--no-memory-saver-mode")) v8.setFlagsFromString("--memory-saver-mode");
+  if (!execArgv.some((a) => a.startsWith("--heap-growing-percent") || a.startsWith("--heap_growing_percent"))) {
+    v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  }
 }
 
 export function nodeRuntime(): Runtime {

@@ -149,9 +149,11 @@ export interface Runtime {
    * it serves (a program that embeds the library chooses its own). On Node, V8's allocation-site
    * pretenuring is turned off: with paced reads (`read_batch`) V8 pretenured allocation sites
    * of the frame path, whose objects then filled the old generation until a full collection
-   * (`bench/RESULTS.md`, session 11); and V8's memory-saver mode is on (unless Node was started
-   * with `--no-memory-saver-mode`): at 150 publishers 0.12 MB less per publisher for 4–7 % more
-   * CPU (session 14). Nothing on Deno (V8 flags are only set on its command line; `node:v8`'s
+   * (`bench/RESULTS.md`, session 11); and the old generation grows by at most half of what its
+   * last full collection kept (V8's `--heap-growing-percent=50`, unless Node was started with a
+   * value of its own): V8 otherwise lets it grow up to 4× when collections are cheap, and the
+   * garbage between two full collections was most of a publisher's resident memory (session 14).
+   * Nothing on Deno (V8 flags are only set on its command line; `node:v8`'s
    * `setFlagsFromString` does nothing there) and Bun (JavaScriptCore has no such setting).
    */
   tuneForServer(): void;
