@@ -55,7 +55,7 @@ const serverB = values["server-b"] ?? serverA;
 /** One scale.py run of `server` on `dir`; resolves with its row (`server N cpu% cpu%/pub …`). */
 function run(dir: string, server: string): Promise<{ row: string; cpu: number }> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, NODE_OPTIONS: process.env.NODE_OPTIONS ?? "--max-semi-space-size=2" };
+    const env = { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`, NODE_OPTIONS: process.env.NODE_OPTIONS ?? "--max-semi-space-size=8" };
     const p = spawn("python3", [scale, "--servers", server, "--n", values.n!, "--window", values.window!, "--project", dir], { env, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     p.stdout.on("data", (d) => (out += d));

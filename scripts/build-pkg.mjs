@@ -19,7 +19,7 @@ const cli = join(out, "cli.mjs");
 execFileSync(esbuild, ["src/cli.ts", ...common, `--outfile=${cli}`], { cwd: root, stdio: "inherit" });
 // the source's own `#!… tsx` line is replaced
 const code = readFileSync(cli, "utf8").replace(/^#!.*\n/, "");
-writeFileSync(cli, `#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=2\n${code}`);
+writeFileSync(cli, `#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=8\n${code}`);
 execFileSync(esbuild, ["mod.ts", ...common, `--outfile=${join(out, "mod.mjs")}`], { cwd: root, stdio: "inherit" });
 chmodSync(cli, 0o755);
 console.log(`built ${out}/cli.mjs and mod.mjs`);

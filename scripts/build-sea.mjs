@@ -10,7 +10,7 @@ const out = join(root, "dist");
 mkdirSync(join(out, "sea"), { recursive: true });
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: "inherit" });
 run(bin("esbuild"), ["src/cli.ts", "--bundle", "--platform=node", "--target=node20", "--format=cjs", "--log-level=warning", `--outfile=${join(out, "sea", "app.cjs")}`]);
-writeFileSync(join(out, "sea", "sea-config.json"), JSON.stringify({ main: join(out, "sea", "app.cjs"), output: join(out, "sea", "sea-prep.blob"), disableExperimentalSEAWarning: true, useCodeCache: true, execArgv: ["--max-semi-space-size=2"] }));
+writeFileSync(join(out, "sea", "sea-config.json"), JSON.stringify({ main: join(out, "sea", "app.cjs"), output: join(out, "sea", "sea-prep.blob"), disableExperimentalSEAWarning: true, useCodeCache: true, execArgv: ["--max-semi-space-size=8"] }));
 run(process.execPath, ["--experimental-sea-config", join(out, "sea", "sea-config.json")]);
 const exe = join(out, "rtmp-kmp-node");
 copyFileSync(process.execPath, exe);
