@@ -216,7 +216,7 @@ export function loadTargets(): Target[] {
             const key = `${media}/${tag.trackId}`;
             let conv = convs.get(key);
             if (!conv) convs.set(key, (conv = new TrackConverter({ mediaType: media, timescale: 90000, audioSyncMarginMs: 2, state: codecs.of(tag.trackId) })));
-            const r = conv.convertTag(tag, t.timestamp, () => 0);
+            const r = conv.convertTag(tag, t.timestamp, { created: () => 0 });
             if (r.kind === "frame" && r.mediaInfo) checkEventBody(publishBody(identity, r.mediaInfo));
           }
         }

@@ -55,6 +55,11 @@ export function kbpsToBitrate(kbps: number): number {
  * header bytes stripped per codec, dts from the unwrapped RTMP clock, AAC sync to the
  * 1024-sample grid, a new media info after every sequence header.
  */
+/** The `created` time (KMP timescale) of the frames being converted now (one read per batch). */
+export interface CreatedClock {
+  created(): number;
+}
+
 export class TrackConverter {
   readonly mediaType: "video" | "audio";
   readonly timescale: number;
@@ -83,8 +88,8 @@ export class TrackConverter {
     this.state = o.state;
   }
 
-  /** One parsed tag of this converter's track. */
-  convertTag(tag: MediaTag, rtmpTimestamp: number, createdNow: () => number): ConvertResult {
+  /** One parsed tag of this converter's track; `clock` gives its frame's `created` time. */
+  convertTag(tag: MediaTag, rtmpTimestamp: number, clock: CreatedClock): ConvertResult {
     const video = this.mediaType === "video";
     if (tag.kind === "skip") return EMPTY;
     const codecId = kmpCodecId(this.mediaType, tag);
@@ -101,7 +106,7 @@ export class TrackConverter {
       mediaInfo = this.buildMediaInfo(codecId, tag.enhanced);
       this.needMediaInfo = false;
     }
-    const created = createdNow();
+    const created = clock.created();
     if (!this.started) {
       this.started = true;
       this.lastTimestampMs = rtmpTimestamp;

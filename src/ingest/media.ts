@@ -1,4 +1,5 @@
 import type { MediaTag } from "../flv/tag.ts";
+import type { CreatedClock } from "../flv/track-converter.ts";
 import type { RtmpMessage } from "../rtmp/chunk-decoder.ts";
 import { MSG } from "../rtmp/protocol.ts";
 import type { SessionContext } from "./context.ts";
@@ -7,16 +8,24 @@ import { createTrack } from "./track-factory.ts";
 import type { MediaKind } from "./stream.ts";
 
 /**
+ * The time of one batch of messages, read once for it (like nginx's cached time): the `created`
+ * time of its frames and the session clock (ms). Methods the pump shares with every session.
+ */
+export interface BatchTime extends CreatedClock {
+  nowMs(): number;
+}
+
+/**
  * One audio/video message (spec §0, §2-4): counted, its tags through the stream's codec states
  * (each multitrack track its own), and on a publishing stream each tag converted into its
  * track's frames of this batch (handed to the track once per socket read). Bad tags of a publishing stream end the session (`rtmp_bad_data` for
- * the track); the codec layer ignores what it cannot read otherwise. `createdNow`: the `created`
- * time of this batch's frames, `nowMs` the clock of the batch.
+ * the track); the codec layer ignores what it cannot read otherwise. `time`: the `created` time
+ * and the clock of this batch.
  */
-export function onMedia(s: SessionContext, msg: RtmpMessage, createdNow: () => number, nowMs: () => number): void {
+export function onMedia(s: SessionContext, msg: RtmpMessage, time: BatchTime): void {
   const stream = s.streams.get(msg.msid);
   if (!stream) throw new SessionError("RTMP_ERR_NO_STREAM", `media on message stream ${msg.msid} that was not created`);
-  const now = nowMs();
+  const now = time.nowMs();
   const n = msg.payload.byteLength;
   const video = msg.type === MSG.VIDEO;
   const media: MediaKind = video ? "video" : "audio";
@@ -42,7 +51,7 @@ export function onMedia(s: SessionContext, msg: RtmpMessage, createdNow: () => n
     const track = st.track;
     if (!track || track.state === "inactive" || track.state === "closed") continue;
     try {
-      const r = st.converter.convertTag(tag, msg.timestamp, createdNow);
+      const r = st.converter.convertTag(tag, msg.timestamp, time);
       if (r.kind === "frame") s.frames.add(st, r); // the result is the track's write (no second object)
     } catch (err) {
       track.setReason("rtmp_bad_data");

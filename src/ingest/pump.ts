@@ -5,6 +5,7 @@ import type { Conn } from "../runtime/types.ts";
 import { wallClock, type Clock } from "../time/clock.ts";
 import type { ConnectGate } from "./connect-gate.ts";
 import type { FrameBatch } from "./frame-batch.ts";
+import type { BatchTime } from "./media.ts";
 import type { ProtocolControl } from "./protocol-control.ts";
 import type { ReadBatch } from "./read-batch.ts";
 
@@ -33,10 +34,10 @@ export interface PumpSession {
   readonly lendFromRead: number;
   countIn(n: number): void;
   /**
-   * One message, in order; `createdNow` is the `created` time of this batch's frames, `nowMs`
-   * the session clock read once for the batch.
+   * One message, in order; `time` is the `created` time of this batch's frames and the session
+   * clock, each read once for the batch.
    */
-  dispatch(msg: RtmpMessage, createdNow: () => number, nowMs: () => number): void;
+  dispatch(msg: RtmpMessage, time: BatchTime): void;
 }
 
 /**
@@ -53,21 +54,13 @@ export interface PumpSession {
  * queues above it fill (all counted in bytes) and the socket is paused. While the connect
  * callback is pending nothing after `connect` is dispatched.
  */
-export class Pump implements BatchTaker {
+export class Pump implements BatchTaker, BatchTime {
   readonly demuxer: RtmpDemuxer;
   private readonly s: PumpSession;
   /** `created` of the frames of one batch: one clock read per socket read (like nginx's cached time). */
   private createdAt = -1;
-  private readonly createdNow = (): number => {
-    if (this.createdAt < 0) this.createdAt = wallClock(this.s.clock, this.s.timescale);
-    return this.createdAt;
-  };
   /** The clock (ms) of one batch: read once per socket read too. */
   private batchMs = -1;
-  private readonly nowMs = (): number => {
-    if (this.batchMs < 0) this.batchMs = this.s.clock.nowMs();
-    return this.batchMs;
-  };
   private readonly ended: Promise<void>;
   /** A batch taken at once that waits for the connect gate or for room. */
   private waiting: Promise<void> | null = null;
@@ -81,12 +74,24 @@ export class Pump implements BatchTaker {
       type3ExtTs: s.server.type3_ext_ts,
       buffers: s.messageBuffers,
       lendFromRead: s.lendFromRead,
-      onChunk: (n) => s.countIn(n),
+      counter: s,
     });
     this.ended = new Promise((resolve) => {
       if (s.signal.aborted) resolve();
       else s.signal.addEventListener("abort", () => resolve(), { once: true });
     });
+  }
+
+  /** `created` of this batch's frames (`BatchTime`). */
+  created(): number {
+    if (this.createdAt < 0) this.createdAt = wallClock(this.s.clock, this.s.timescale);
+    return this.createdAt;
+  }
+
+  /** The session clock of this batch (ms). */
+  nowMs(): number {
+    if (this.batchMs < 0) this.batchMs = this.s.clock.nowMs();
+    return this.batchMs;
   }
 
   /** Reads until the client ends or the session stops; throws what ended the chunk stream. */
@@ -147,7 +152,7 @@ export class Pump implements BatchTaker {
           return gate.then(() => this.process(batch, i));
         }
         if (!s.open) return undefined;
-        s.dispatch(msgs[i], this.createdNow, this.nowMs);
+        s.dispatch(msgs[i], this);
       }
     } finally {
       s.frames.flush();

@@ -14,7 +14,7 @@ import { onCommand, onData } from "./commands.ts";
 import { ConnectGate } from "./connect-gate.ts";
 import type { CloseCause, SessionContext, SessionHost } from "./context.ts";
 import { SessionError, type CloseCode } from "./errors.ts";
-import { onMedia } from "./media.ts";
+import { onMedia, type BatchTime } from "./media.ts";
 import { readPreamble } from "./preamble.ts";
 import { ProtocolControl } from "./protocol-control.ts";
 import { FrameBatch } from "./frame-batch.ts";
@@ -186,14 +186,14 @@ export class RtmpSession implements SessionContext {
   }
 
   /** One message of the chunk stream: before `connect` was accepted only `connect` may come. */
-  dispatch(msg: RtmpMessage, createdNow: () => number, nowMs: () => number): void {
+  dispatch(msg: RtmpMessage, time: BatchTime): void {
     if (!this.connected && msg.type >= MSG.AUDIO && !isConnectCommand(msg)) {
       throw new SessionError("RTMP_ERR_NOT_CONNECTED", `message type ${msg.type} before connect was accepted`);
     }
     switch (msg.type) {
       case MSG.AUDIO:
       case MSG.VIDEO:
-        onMedia(this, msg, createdNow, nowMs);
+        onMedia(this, msg, time);
         return;
       case MSG.AMF0_DATA:
       case MSG.AMF3_DATA:

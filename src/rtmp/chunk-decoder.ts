@@ -15,7 +15,8 @@ export type ChunkDecoderOptions = {
   buffers?: MessageBuffers;
   /** Only a read at least this long (bytes) reassembles in `buffers` (0: every read). */
   lendFromRead?: number;
-  onMessage: (msg: RtmpMessage) => void;
+  /** Each message as it completes; without it they are collected until `collected()`. */
+  onMessage?: (msg: RtmpMessage) => void;
 };
 
 /** Lends the buffers messages are reassembled in; whoever took a message's batch gives them back. */
@@ -56,7 +57,13 @@ export class ChunkDecoder {
   readonly maxStreams: number;
   private mode: Type3ExtTs;
   private detected: "on" | "off" | "unknown" = "unknown";
-  private readonly onMessage: (msg: RtmpMessage) => void;
+  private readonly onMessage: ((msg: RtmpMessage) => void) | null;
+  /** The messages completed since `collected()` was last called (no `onMessage`). */
+  private out: RtmpMessage[] = [];
+  /** Their payload bytes. */
+  private outBytes = 0;
+  /** Payload bytes of the last `collected()`. */
+  private lastBytes = 0;
   private readonly streams: (ChunkStream | undefined)[] = [];
   private inChunkSize = 128;
   private state: number = HEADER;
@@ -80,7 +87,7 @@ export class ChunkDecoder {
     this.maxMessage = opts.maxMessage ?? 1_048_576;
     this.maxStreams = opts.maxStreams ?? 32;
     this.mode = opts.type3ExtTs ?? "auto";
-    this.onMessage = opts.onMessage;
+    this.onMessage = opts.onMessage ?? null;
     this.buffers = opts.buffers ?? null;
     this.lendFromRead = opts.lendFromRead ?? 0;
   }
@@ -94,6 +101,32 @@ export class ChunkDecoder {
     const out = this.lent;
     this.lent = [];
     return out;
+  }
+
+  /**
+   * The messages completed since the last call, in order (an empty array when none), for a
+   * decoder without `onMessage`; `collectedBytes` is their payload bytes until the next call.
+   */
+  collected(): RtmpMessage[] {
+    const out = this.out;
+    if (out.length === 0) return out;
+    this.out = [];
+    this.lastBytes = this.outBytes;
+    this.outBytes = 0;
+    return out;
+  }
+
+  /** Payload bytes of what the last `collected()` returned. */
+  get collectedBytes(): number {
+    return this.lastBytes;
+  }
+
+  /** One complete message: to `onMessage`, else collected (no per-session closure on this path). */
+  private emit(msg: RtmpMessage): void {
+    if (this.onMessage === null) {
+      this.out.push(msg);
+      this.outBytes += msg.payload.byteLength;
+    } else this.onMessage(msg);
   }
 
   /** `type3_ext_ts` as the API shows it: on / off / unknown (still auto). */
@@ -196,14 +229,14 @@ export class ChunkDecoder {
         const v = ((payload[0] << 24) | (payload[1] << 16) | (payload[2] << 8) | payload[3]) >>> 0;
         if (v >= 1 && v <= MAX_CHUNK_SIZE) this.inChunkSize = v;
       }
-      this.onMessage(msg);
+      this.emit(msg);
       return;
     }
     if (msg.type === 22) {
       this.splitAggregate(msg);
       return;
     }
-    this.onMessage(msg);
+    this.emit(msg);
   }
 
   /**
@@ -315,7 +348,7 @@ export class ChunkDecoder {
         throw new RtmpError("RTMP_ERR_BAD_AGGREGATE", `aggregate sub-message of ${len} bytes at ${off} overruns the ${p.byteLength}-byte payload`);
       }
       if (first < 0) first = ts;
-      this.onMessage({
+      this.emit({
         csid: agg.csid,
         timestamp: (agg.timestamp + ts - first) >>> 0,
         type,

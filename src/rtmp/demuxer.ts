@@ -27,7 +27,10 @@ export interface BatchTaker {
 /** Bytes counted per message beyond its payload (the message object itself). */
 const MESSAGE_OVERHEAD = 64;
 
-type Decode = (chunk: Uint8Array) => MessageBatch | null;
+/** Counts the socket bytes read (the session's statistics). */
+export interface ReadCounter {
+  countIn(bytes: number): void;
+}
 
 /**
  * RTMP chunk stream bytes in, one batch of reassembled messages per socket read out (the
@@ -42,53 +45,48 @@ type Decode = (chunk: Uint8Array) => MessageBatch | null;
  * which queues it behind what is there (a copy: the entry `borrows` the socket's reads), and the
  * batches it produces go to the taker in order as it frees up. The stream (and its queues) is
  * built the first time a read has to wait, so an idle or keeping-up session holds none of it.
+ *
+ * The frame path calls methods every session shares (no closure per session): optimized code
+ * specialized on one session's closures is thrown away when that session ends.
  */
 export class RtmpDemuxer implements TransformStream<Uint8Array, MessageBatch> {
   readonly decoder: ChunkDecoder;
-  /** One read decoded by the stage's transform: its batch, or null (nothing complete). */
-  readonly decode: Decode;
   /** High-water mark of each of the stream's queues (bytes). */
   readonly queueBytes: number;
   private readonly buffers: MessageBuffers | null;
+  private readonly counter: ReadCounter | null;
+  private failed = false;
   private stream: TransformStream<Uint8Array, MessageBatch> | null = null;
   /** Reads written into the stream and not yet decoded. */
   private inStream = 0;
   /** Batches the stream produced and not yet handed to the taker. */
   private outStream = 0;
 
-  constructor(opts: Omit<ChunkDecoderOptions, "onMessage"> & { queueBytes?: number; onChunk?: (bytes: number) => void } = {}) {
-    let batch: RtmpMessage[] = [];
-    let bytes = 0;
-    this.decoder = new ChunkDecoder({
-      ...opts,
-      onMessage: (m) => {
-        batch.push(m);
-        bytes += m.payload.byteLength + MESSAGE_OVERHEAD;
-      },
-    });
+  constructor(opts: Omit<ChunkDecoderOptions, "onMessage"> & { queueBytes?: number; counter?: ReadCounter } = {}) {
+    this.decoder = new ChunkDecoder(opts);
     this.queueBytes = opts.queueBytes ?? 256 * 1024;
     this.buffers = opts.buffers ?? null;
+    this.counter = opts.counter ?? null;
+  }
+
+  /** One read decoded by the stage's transform: its batch, or null (nothing complete). */
+  decode(chunk: Uint8Array): MessageBatch | null {
+    if (this.failed) return null;
+    this.counter?.countIn(chunk.byteLength);
     const decoder = this.decoder;
-    const onChunk = opts.onChunk;
-    let failed = false;
-    this.decode = (chunk) => {
-      if (failed) return null;
-      onChunk?.(chunk.byteLength);
-      let error: unknown;
-      try {
-        decoder.push(chunk);
-      } catch (err) {
-        failed = true;
-        error = err;
-      }
-      // what was complete before an error is delivered first, with the error after it
-      if (!batch.length && !failed) return null;
-      const lent = decoder.delivered();
-      const out: MessageBatch = failed ? { messages: batch, bytes, error, lent } : { messages: batch, bytes, lent };
-      batch = [];
-      bytes = 0;
-      return out;
-    };
+    let error: unknown;
+    try {
+      decoder.push(chunk);
+    } catch (err) {
+      this.failed = true;
+      error = err;
+    }
+    // what was complete before an error is delivered first, with the error after it
+    const messages = decoder.collected();
+    if (!messages.length && !this.failed) return null;
+    const bytes = messages.length ? decoder.collectedBytes + MESSAGE_OVERHEAD * messages.length : 0;
+    const lent = decoder.delivered();
+    return this.failed ? { messages, bytes, error, lent } : { messages, bytes, lent };
   }
 
   get readable(): ReadableStream<MessageBatch> {

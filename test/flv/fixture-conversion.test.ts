@@ -67,7 +67,7 @@ for (const { scenario, media, kmpPath } of cases) {
         // as the session: every tag through the codec states, this track's into its converter
         const tag = codecs.onMedia(m.type === 9, m.payload).find((t) => t.trackId === 0);
         if (!tag || (m.type === 9) !== (media === "video")) continue;
-        const r = conv.convertTag(tag, m.timestamp, () => createdOf[fi] ?? 0);
+        const r = conv.convertTag(tag, m.timestamp, { created: () => createdOf[fi] ?? 0 });
         if (r.kind !== "frame") continue;
         if (r.mediaInfo) {
           ours.push(encodeMediaInfo(r.mediaInfo));

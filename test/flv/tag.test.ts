@@ -18,7 +18,7 @@ const video = (codecs?: StreamCodecs) => track("video", codecs);
 /** One message as the session passes it: every tag through the codec states, track 0's into the converter. */
 function pass(t: { codecs: StreamCodecs; conv: TrackConverter }, p: Uint8Array, ts: number): ConvertResult {
   const tag = t.codecs.onMedia(t.conv.mediaType === "video", p).find((x) => x.trackId === 0);
-  return tag ? t.conv.convertTag(tag, ts, now) : { kind: "empty" };
+  return tag ? t.conv.convertTag(tag, ts, { created: now }) : { kind: "empty" };
 }
 function feed(t: { codecs: StreamCodecs; conv: TrackConverter }, media: "video" | "audio", payload: number[], ts: number) {
   assert.equal(t.conv.mediaType, media);
