@@ -1,7 +1,7 @@
 import type { ResumeFrom } from "../config/types.ts";
 import { fmtAddr } from "../net/addr.ts";
 import type { Logger } from "../log/logger.ts";
-import type { ByteSink, Conn, Runtime } from "../runtime/types.ts";
+import type { ByteSink, Conn, Runtime, SendDone } from "../runtime/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import type { Clock } from "../time/clock.ts";
 import { Deadline } from "../time/deadline.ts";
@@ -59,7 +59,7 @@ export type UpstreamStats = {
  * a slow receiver never stalls its siblings. Whether and when it reconnects is the track's
  * republish policy's; this object only connects when told and reports how it ended.
  */
-export class KmpUpstream {
+export class KmpUpstream implements SendDone {
   readonly id: string;
   readonly required: boolean;
   readonly resumeFrom: ResumeFrom;
@@ -84,7 +84,10 @@ export class KmpUpstream {
   private conn: Conn | null = null;
   private connection = 0;
   private socketBytes = 0;
-  private writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  /** A batch the socket holds back (`Conn.send` said false): its bytes, and whether it is a prefix. */
+  private holding = false;
+  private heldBytes = 0;
+  private heldPrefix = false;
   private pumping = false;
   private abort: AbortController | null = null;
   /** Bytes written to the socket ahead of the log (cnct, data, minf) and not yet accepted. */
@@ -176,7 +179,7 @@ export class KmpUpstream {
     try {
       conn.setNoDelay(true);
     } catch { /* optional */ }
-    this.writer = conn.writable.getWriter();
+    this.holding = false;
     this.socketBytes = 0;
     const a = this.acked;
     this.queuedOffset = this.sentOffset = a.offset;
@@ -189,53 +192,75 @@ export class KmpUpstream {
       data: this.connectData,
     });
     this.logger.info(`connected to ${this.url} (connection ${this.connection}), resuming at frame ${a.frameId}, offset ${a.offset}`);
-    this.writeRaw(cnct, true);
-    if (a.minf) this.writeRaw(a.minf, true);
+    const taken = this.send(a.minf ? [cnct, a.minf] : [cnct], cnct.byteLength + (a.minf?.byteLength ?? 0), true);
     this.readAcks(conn);
-    this.pump();
+    if (taken) this.onProgress(); // and on to the log
+    else this.armStall();
   }
 
-  private writeRaw(bytes: Uint8Array, prefix: boolean): void {
-    const w = this.writer!;
-    if (prefix) this.pendingPrefix += bytes.byteLength;
-    w.write(bytes).then(() => {
-      if (this.writer !== w) return;
-      this.socketBytes += bytes.byteLength;
-      if (prefix) this.pendingPrefix -= bytes.byteLength;
-      else {
-        this.sentOffset += bytes.byteLength;
-        if (this.resumeFrom !== "last_acked") this.acked.autoAck(this.host.log, this.sentOffset);
-      }
-      this.onProgress();
-    }, (err) => {
-      if (this.writer === w) this.fail(new KmpError("KMP_ERR_WRITE", `write to ${this.url} failed: ${(err as Error).message}`));
-    });
+  /**
+   * Hands a batch to the socket (one gathered write, no promise): true when it was taken at once.
+   * A prefix (cnct, data, minf) goes ahead of the log and is not part of it.
+   */
+  private send(views: readonly Uint8Array[], bytes: number, prefix: boolean): boolean {
+    if (prefix) this.pendingPrefix += bytes;
+    else this.queuedOffset += bytes;
+    if (this.conn!.send(views, this)) {
+      this.taken(bytes, prefix);
+      return true;
+    }
+    this.holding = true;
+    this.heldBytes = bytes;
+    this.heldPrefix = prefix;
+    return false;
   }
 
-  /** Queues newly appended log bytes (called by the track after every append). */
+  /** The socket took a batch: it counts as sent (and auto-acked unless resuming from acks). */
+  private taken(bytes: number, prefix: boolean): void {
+    this.socketBytes += bytes;
+    if (prefix) this.pendingPrefix -= bytes;
+    else {
+      this.sentOffset += bytes;
+      if (this.resumeFrom !== "last_acked") this.acked.autoAck(this.host.log, this.sentOffset);
+    }
+  }
+
+  /** `SendDone`: the batch the socket held back was taken (the current socket's: a closed one tells nothing). */
+  sent(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.taken(this.heldBytes, this.heldPrefix);
+    this.onProgress();
+  }
+
+  /** `SendDone`: the socket failed with a batch held back. */
+  sendFailed(err: Error): void {
+    this.holding = false;
+    this.fail(new KmpError("KMP_ERR_WRITE", `write to ${this.url} failed: ${err.message}`));
+  }
+
+  /**
+   * Sends the log bytes appended since the last call (called by the track after appends), up to
+   * 256 KiB per gathered write, until the socket holds a batch back; its `sent` goes on from there.
+   */
   pump(): void {
-    if (this.state !== "connected" || this.pumping) return;
+    if (this.state !== "connected" || this.holding || this.pumping) return;
     this.pumping = true;
-    void (async () => {
-      try {
-        const log = this.host.log;
-        while (this.state === "connected" && this.queuedOffset < log.appended) {
-          const w = this.writer!;
-          await w.ready;
-          if (this.writer !== w || this.state !== "connected") break;
-          const end = Math.min(log.appended, this.queuedOffset + 256 * 1024);
-          for (const view of log.read(this.queuedOffset, end)) {
-            this.queuedOffset += view.byteLength;
-            this.writeRaw(view, false);
-          }
-          this.armStall();
-        }
-      } catch (err) {
-        this.fail(err as Error);
-      } finally {
-        this.pumping = false;
+    const before = this.sentOffset;
+    try {
+      const log = this.host.log;
+      while (this.state === "connected" && !this.holding && this.queuedOffset < log.appended) {
+        const start = this.queuedOffset;
+        const end = Math.min(log.appended, start + 256 * 1024);
+        this.send(log.read(start, end), end - start, false);
       }
-    })();
+    } catch (err) {
+      this.pumping = false;
+      this.fail(err as Error);
+      return;
+    }
+    this.pumping = false;
+    if (this.holding || this.sentOffset !== before) this.onProgress();
   }
 
   private onProgress(): void {
@@ -366,7 +391,7 @@ export class KmpUpstream {
     this.abort = null;
     const conn = this.conn;
     this.conn = null;
-    this.writer = null;
+    this.holding = false;
     this.pendingPrefix = 0;
     if (conn) conn.close();
   }

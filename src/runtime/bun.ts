@@ -4,7 +4,7 @@ import { boundedRequest, HTTP_LIMITS } from "./http-limits.ts";
 import { ConnQueue } from "./conn-queue.ts";
 import { bunSpawnWorker } from "./bun-process.ts";
 import { allocUnfilled } from "./unfilled.ts";
-import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
+import type { ByteSink, Conn, SendDone, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** The slice of Bun's socket API this adapter uses (typed locally). */
 type BunSocket = {
@@ -62,6 +62,9 @@ class BunTcpConn implements Conn {
   private resolveClosed!: () => void;
   /** The write waiting for `drain`: the unwritten rest and its promise callbacks. */
   private pending: { rest: Uint8Array; resolve: () => void; reject: (e: Error) => void } | null = null;
+  /** The `send` batch Bun took only part of, and what is left of it (written at `drain`). */
+  private held: SendDone | null = null;
+  private heldRest: Uint8Array[] = [];
 
   constructor() {
     this.closed = new Promise((r) => (this.resolveClosed = r));
@@ -102,7 +105,55 @@ class BunTcpConn implements Conn {
     });
   }
 
+  send(chunks: readonly Uint8Array[], done: SendDone): boolean {
+    this.held = done;
+    if (this.writeFrom(chunks, 0)) {
+      this.held = null;
+      return true;
+    }
+    return false;
+  }
+
+  /** Writes `chunks[from..]`; true when Bun took them all (else the rest is held for `drain`). */
+  private writeFrom(chunks: readonly Uint8Array[], from: number): boolean {
+    const s = this.socket;
+    if (!s || this.isClosed) {
+      queueMicrotask(() => this.sendEnded(new Error("socket closed")));
+      return false;
+    }
+    for (let i = from; i < chunks.length; i++) {
+      const chunk = chunks[i];
+      const n = s.write(chunk);
+      if (n < 0) {
+        queueMicrotask(() => this.sendEnded(new Error("socket write failed")));
+        return false;
+      }
+      this.bytesWritten += n;
+      if (n < chunk.byteLength) {
+        this.heldRest = [chunk.subarray(n), ...chunks.slice(i + 1)];
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private sendEnded(err: Error): void {
+    const d = this.held;
+    this.held = null;
+    this.heldRest = [];
+    d?.sendFailed(err);
+  }
+
   onDrain(): void {
+    const d = this.held;
+    if (d && this.heldRest.length > 0) {
+      const rest = this.heldRest;
+      this.heldRest = [];
+      if (this.writeFrom(rest, 0)) {
+        this.held = null;
+        d.sent();
+      }
+    }
     const p = this.pending;
     if (!p || !this.socket) return;
     const n = this.socket.write(p.rest);
@@ -131,6 +182,7 @@ class BunTcpConn implements Conn {
     else this.input.end();
     this.pending?.reject(err ?? new Error("socket closed"));
     this.pending = null;
+    this.sendEnded(err ?? new Error("socket closed"));
     this.isClosed = true;
     this.socket = null;
     this.resolveClosed();
@@ -149,6 +201,8 @@ class BunTcpConn implements Conn {
   }
 
   close(): void {
+    this.held = null;
+    this.heldRest = [];
     if (this.isClosed) return;
     this.isClosed = true;
     this.socket?.terminate();

@@ -2,7 +2,7 @@ import { plainIp } from "./socket-common.ts";
 import { ReadBuffer } from "./read-buffer.ts";
 import { boundedRequest } from "./http-limits.ts";
 import { denoSpawnWorker } from "./deno-process.ts";
-import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
+import type { ByteSink, Conn, ConnectOptions, SendDone, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** The slice of the Deno namespace this adapter uses (typed locally so tsc needs no Deno types). */
 type DenoConn = {
@@ -62,6 +62,8 @@ class DenoTcpConn implements Conn {
   private readonly buf = new ReadBuffer();
   /** A read of the readable is in flight. */
   private pulling = false;
+  /** The `send` batch being written (Deno's writes are asynchronous: every batch is held). */
+  private held: SendDone | null = null;
 
   constructor(conn: DenoConn) {
     this.conn = conn;
@@ -172,6 +174,33 @@ class DenoTcpConn implements Conn {
     }
   }
 
+  send(chunks: readonly Uint8Array[], done: SendDone): boolean {
+    this.held = done;
+    void this.writeAll(chunks, done);
+    return false;
+  }
+
+  private async writeAll(chunks: readonly Uint8Array[], done: SendDone): Promise<void> {
+    try {
+      for (let i = 0; i < chunks.length; i++) {
+        const chunk = chunks[i];
+        for (let off = 0; off < chunk.byteLength;) {
+          const n = await this.conn.write(off === 0 ? chunk : chunk.subarray(off));
+          off += n;
+          this.bytesWritten += n;
+        }
+      }
+    } catch (err) {
+      if (this.held !== done) return;
+      this.held = null;
+      done.sendFailed(err as Error);
+      return;
+    }
+    if (this.held !== done) return;
+    this.held = null;
+    done.sent();
+  }
+
   private maybeClosed(): void {
     if (this.readDone && this.writeDone) this.close();
   }
@@ -181,6 +210,7 @@ class DenoTcpConn implements Conn {
   }
 
   close(): void {
+    this.held = null;
     if (this.isClosed) return;
     this.isClosed = true;
     try {

@@ -11,7 +11,7 @@ import { ConnQueue } from "./conn-queue.ts";
 import { HTTP_LIMITS } from "./http-limits.ts";
 import { keepWorkerOnDisconnect, nodeArgs, nodeCpuCount, nodeSpawnWorker } from "./node-process.ts";
 import { nodeReleaseMemory } from "./node-memory.ts";
-import type { ByteSink, Conn, ConnectOptions, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
+import type { ByteSink, Conn, ConnectOptions, SendDone, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 
 /** A node:net socket as a web-streams Conn (never Duplex.toWeb: slow on Node 20, broken half-close). */
@@ -23,6 +23,9 @@ export class NodeConn implements Conn {
   readonly wholeReads: boolean;
   private readonly socket: net.Socket;
   private readonly input: PushReadSide;
+  /** The `send` batch Node holds back (over its high-water mark), until `drain` or `close`. */
+  private held: SendDone | null = null;
+  private sendHooked = false;
 
   /** `scratch`: the read buffer every plain socket of the runtime shares (`readIntoScratch`). */
   constructor(socket: net.Socket, scratch: ReadScratch) {
@@ -77,6 +80,45 @@ export class NodeConn implements Conn {
     return this.input.pipeInto(dest, signal);
   }
 
+  send(chunks: readonly Uint8Array[], done: SendDone): boolean {
+    const s = this.socket;
+    if (s.destroyed) {
+      this.hold(done);
+      queueMicrotask(() => this.sendEnded("socket closed"));
+      return false;
+    }
+    let room: boolean;
+    if (chunks.length === 1) room = s.write(chunks[0]);
+    else {
+      // corked writes leave in one writev at `uncork`
+      room = true;
+      s.cork();
+      for (let i = 0; i < chunks.length; i++) room = s.write(chunks[i]);
+      s.uncork();
+    }
+    if (room) return true;
+    this.hold(done);
+    return false;
+  }
+
+  private hold(done: SendDone): void {
+    this.held = done;
+    if (this.sendHooked) return;
+    this.sendHooked = true;
+    this.socket.on("drain", () => {
+      const d = this.held;
+      this.held = null;
+      d?.sent();
+    });
+    this.socket.once("close", () => this.sendEnded("socket closed before the write drained"));
+  }
+
+  private sendEnded(why: string): void {
+    const d = this.held;
+    this.held = null;
+    d?.sendFailed(new Error(why));
+  }
+
   get bytesWritten(): number {
     return this.socket.bytesWritten;
   }
@@ -86,6 +128,7 @@ export class NodeConn implements Conn {
   }
 
   close(): void {
+    this.held = null;
     this.socket.destroy();
   }
 }

@@ -20,6 +20,14 @@ export interface ByteSink {
   readonly borrows?: boolean;
 }
 
+/** Hears how a batch that `Conn.send` could not hand over at once ended (one call per batch). */
+export interface SendDone {
+  /** The runtime took all of the batch; the socket takes more. */
+  sent(): void;
+  /** The socket failed first. */
+  sendFailed(err: Error): void;
+}
+
 /**
  * A TCP connection as web streams. Every runtime adapter (Deno, Bun, node:net) implements it.
  * - `readable` yields what the peer sent (chunks are owned by the reader: adapters never reuse them;
@@ -47,6 +55,15 @@ export interface Conn {
    * `readable` must be unlocked.
    */
   pipeInto(dest: ByteSink, signal: AbortSignal): Promise<void>;
+  /**
+   * The write side's twin of `pipeInto`: hands `chunks` to the runtime in order, gathered into one
+   * system call where it has one (`writev`), with no stream and no promise per write. True: the
+   * runtime took them at once and has room for more (a `writable` write that resolves at once).
+   * False: it holds some back; `done` hears `sent` or `sendFailed` once, and nothing is sent
+   * before that. The chunks stay untouched until taken; after `close()` `done` hears nothing.
+   * One writer per socket: not mixed with `writable` writes.
+   */
+  send(chunks: readonly Uint8Array[], done: SendDone): boolean;
   /**
    * One read takes all the bytes waiting for this socket (up to the read's size), so a socket
    * that rested (`read_batch`) is caught up by one read. False for Node's TLS sockets (and a Node
