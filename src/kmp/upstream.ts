@@ -1,14 +1,15 @@
 import type { ResumeFrom } from "../config/types.ts";
 import { fmtAddr } from "../net/addr.ts";
 import type { Logger } from "../log/logger.ts";
-import type { ByteSink, Conn, Runtime, SendDone } from "../runtime/types.ts";
+import type { Conn, Runtime, SendDone } from "../runtime/types.ts";
 import type { Metrics } from "../stats/metrics.ts";
 import type { Clock } from "../time/clock.ts";
 import { Deadline } from "../time/deadline.ts";
 import { AckPosition } from "./acks.ts";
 import type { ByteLog } from "./byte-log.ts";
 import { KmpError } from "./errors.ts";
-import { AckReader, encodeConnect, type Ack } from "./packets.ts";
+import { AckSink, type AckListener } from "./ack-sink.ts";
+import { encodeConnect, type Ack } from "./packets.ts";
 import { parseKmpUrl } from "./url.ts";
 
 /** What an upstream needs from its track. */
@@ -59,7 +60,7 @@ export type UpstreamStats = {
  * a slow receiver never stalls its siblings. Whether and when it reconnects is the track's
  * republish policy's; this object only connects when told and reports how it ended.
  */
-export class KmpUpstream implements SendDone {
+export class KmpUpstream implements SendDone, AckListener {
   readonly id: string;
   readonly required: boolean;
   readonly resumeFrom: ResumeFrom;
@@ -272,47 +273,30 @@ export class KmpUpstream implements SendDone {
     if (this.queuedOffset < this.host.log.appended) this.pump();
   }
 
-  /**
-   * The receiver's acks: the socket's reads go straight into a sink that parses them at once
-   * (`Conn.pipeInto`: no stream read and no promise per read, nothing held between acks).
-   */
+  /** The receiver's acks, parsed as they are read (`AckSink`). */
   private readAcks(conn: Conn): void {
-    const acks = new AckReader();
-    const current = () => this.conn === conn;
-    const sink: ByteSink = {
-      write: (chunk) => {
-        if (!current()) return undefined;
-        try {
-          for (const ack of acks.push(chunk)) {
-            this.onAck(ack);
-            if (!current()) break;
-          }
-        } catch (err) {
-          if (current()) this.fail(err instanceof KmpError ? err : new KmpError("KMP_ERR_READ", `read from ${this.url} failed: ${(err as Error).message}`));
-        }
-        return undefined;
-      },
-      desiredSize: 1,
-      ready: Promise.resolve(),
-      borrows: true, // acks are parsed before `write` returns; a partial one is copied (`AckReader`)
-      close: () => {
-        if (current()) {
-          if (this.endOffset >= 0 && this.sentOffset >= this.endOffset) this.ended();
-          else this.fail(new KmpError("KMP_ERR_CLOSED", `upstream ${this.url} closed the connection`));
-        }
-        return Promise.resolve();
-      },
-      abort: (reason) => {
-        if (current()) this.fail(new KmpError("KMP_ERR_READ", `read from ${this.url} failed: ${(reason as Error)?.message ?? String(reason)}`));
-        return Promise.resolve();
-      },
-    };
     // never aborted: the upstream ends the read by closing the socket (`disconnect`)
-    conn.pipeInto(sink, new AbortController().signal).catch(() => {});
+    conn.pipeInto(new AckSink(conn, this), new AbortController().signal).catch(() => {});
   }
 
-  /** `ackf` (kmp.md §8): walk the log to the acknowledged frame; over-acknowledgement is fatal. */
-  private onAck(ack: Ack): void {
+  /** `AckListener`: whether `conn` is still this upstream's socket. */
+  isCurrent(conn: Conn): boolean {
+    return this.conn === conn;
+  }
+
+  /** `AckListener`: the receiver closed — the normal end once `eost` was sent, else a failure. */
+  ackReadClosed(): void {
+    if (this.endOffset >= 0 && this.sentOffset >= this.endOffset) this.ended();
+    else this.fail(new KmpError("KMP_ERR_CLOSED", `upstream ${this.url} closed the connection`));
+  }
+
+  /** `AckListener`: a bad ack or a failed read. */
+  ackReadFailed(err: unknown): void {
+    this.fail(err instanceof KmpError ? err : new KmpError("KMP_ERR_READ", `read from ${this.url} failed: ${(err as Error)?.message ?? String(err)}`));
+  }
+
+  /** `AckListener`, `ackf` (kmp.md §8): walk the log to the acknowledged frame; over-acknowledgement is fatal. */
+  onAck(ack: Ack): void {
     this.acksTotal.value++;
     if (this.resumeFrom !== "last_acked") {
       this.logger.debug(`ack of frame ${ack.frameId} ignored (resume_from ${this.resumeFrom})`);
