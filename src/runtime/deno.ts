@@ -92,13 +92,8 @@ class DenoTcpConn implements Conn {
       },
     }, { highWaterMark: 0 });
     this.writable = new WritableStream<Uint8Array>({
-      async write(chunk) {
-        let off = 0;
-        while (off < chunk.byteLength) {
-          const n = await conn.write(off === 0 ? chunk : chunk.subarray(off));
-          off += n;
-          self.bytesWritten += n;
-        }
+      write(chunk) {
+        return self.writeWhole(chunk);
       },
       async close() {
         self.writeDone = true;
@@ -182,14 +177,7 @@ class DenoTcpConn implements Conn {
 
   private async writeAll(chunks: readonly Uint8Array[], done: SendDone): Promise<void> {
     try {
-      for (let i = 0; i < chunks.length; i++) {
-        const chunk = chunks[i];
-        for (let off = 0; off < chunk.byteLength;) {
-          const n = await this.conn.write(off === 0 ? chunk : chunk.subarray(off));
-          off += n;
-          this.bytesWritten += n;
-        }
-      }
+      for (let i = 0; i < chunks.length; i++) await this.writeWhole(chunks[i]);
     } catch (err) {
       if (this.held !== done) return;
       this.held = null;
@@ -199,6 +187,15 @@ class DenoTcpConn implements Conn {
     if (this.held !== done) return;
     this.held = null;
     done.sent();
+  }
+
+  /** Writes all of `chunk` (a Deno write may take only part of it). */
+  private async writeWhole(chunk: Uint8Array): Promise<void> {
+    for (let off = 0; off < chunk.byteLength;) {
+      const n = await this.conn.write(off === 0 ? chunk : chunk.subarray(off));
+      off += n;
+      this.bytesWritten += n;
+    }
   }
 
   private maybeClosed(): void {
