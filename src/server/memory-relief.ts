@@ -13,7 +13,7 @@ export type MemoryReliefDeps = {
 };
 
 export type MemoryReliefOptions = {
-  /** Wait after the fall, so that a crowd leaving costs one collection (ms). */
+  /** How long a fall must hold before the collection: a crowd leaving costs one, and sessions that come back within it none (ms). */
   delayMs?: number;
   /** Collect only when the resident set grew at least this much since the last one (bytes). */
   minGrowthBytes?: number;
@@ -27,10 +27,14 @@ export type MemoryReliefOptions = {
  * pages resident until a memory-reducing collection, which V8 runs by itself only when the process
  * is nearly idle — so without this, a server's resident set is the high-water mark of its worst
  * minute. Here: when the sessions have fallen to half (or less) of their peak since the last
- * collection, and the resident set is `minGrowthBytes` above what that collection left, the
- * runtime's `releaseMemory()` runs once, `delayMs` after the fall. The collection pauses the event
- * loop (tens to a few hundred ms, by heap size), which is why it waits for a fall, not a timer.
- * With no session left, the shared buffer pool is let go first.
+ * collection and stayed there for `delayMs`, and the resident set is `minGrowthBytes` above what
+ * that collection left, the runtime's `releaseMemory()` runs once. The collection pauses the event
+ * loop (tens to a few hundred ms, by heap size), which is why it waits for a fall, not a timer;
+ * and it waits for a fall that holds, because a memory-reducing collection also lets V8 drop the
+ * object layouts ("maps") of every class with no instance left, and with them the optimized code
+ * built on them: the next publisher after a lull pays for compiling the frame path again (about
+ * 0.1 s of CPU on Node, bench/RESULTS.md), which a publisher that reconnects within seconds
+ * should not. With no session left, the shared buffer pool is let go first.
  */
 export class MemoryRelief {
   private readonly delayMs: number;
@@ -52,7 +56,7 @@ export class MemoryRelief {
 
   constructor(deps: MemoryReliefDeps, opts: MemoryReliefOptions = {}) {
     ({ runtime: this.runtime, clock: this.clock, log: this.log, metrics: this.metrics, letGoOfPool: this.letGoOfPool } = deps);
-    this.delayMs = opts.delayMs ?? 2_000;
+    this.delayMs = opts.delayMs ?? 10_000;
     this.minGrowthBytes = opts.minGrowthBytes ?? 16 * 1024 * 1024;
     this.minIntervalMs = opts.minIntervalMs ?? 10_000;
     this.base = this.runtime.memoryUsage().rss;
@@ -62,7 +66,11 @@ export class MemoryRelief {
   sessions(n: number): void {
     this.current = n;
     if (n > this.peak) this.peak = n;
-    else if (n * 2 <= this.peak && this.peak > 0 && this.timer === null && !this.running && !this.stopped) this.schedule(this.delayMs);
+    if (n * 2 > this.peak) {
+      // back above half before the delay ran out: the fall did not hold
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = null;
+    } else if (this.peak > 0 && this.timer === null && !this.running && !this.stopped) this.schedule(this.delayMs);
   }
 
   stop(): void {

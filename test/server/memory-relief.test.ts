@@ -29,7 +29,7 @@ function peak(): () => void {
   };
 }
 
-function rig(opts: { minGrowthBytes: number }) {
+function rig(opts: { minGrowthBytes: number; delayMs?: number }) {
   const lines: string[] = [];
   const pools: number[] = [];
   const metrics = new Metrics();
@@ -40,7 +40,7 @@ function rig(opts: { minGrowthBytes: number }) {
     runtime,
     relief: new MemoryRelief(
       { runtime, clock: systemClock, log: new Logger({ sink: (l) => lines.push(l) }), metrics, letGoOfPool: () => pools.push(1) },
-      { delayMs: 30, minIntervalMs: 0, minGrowthBytes: opts.minGrowthBytes },
+      { delayMs: opts.delayMs ?? 30, minIntervalMs: 0, minGrowthBytes: opts.minGrowthBytes },
     ),
   }));
 }
@@ -101,6 +101,28 @@ test("memory relief: without growth since start a fall collects nothing", async 
     assert.deepEqual(r.lines, []);
     assert.equal(r.pools.length, 0);
   } finally {
+    r.relief.stop();
+  }
+});
+
+test("memory relief: a fall that does not hold for the delay collects nothing; the wait starts again at the next fall", { timeout: 60_000 }, async () => {
+  const r = await rig({ minGrowthBytes: 8e6, delayMs: 1_000 });
+  const drop = peak(); // kept until the end: the growth is there whenever the collection asks
+  try {
+    for (let n = 1; n <= 4; n++) r.relief.sessions(n);
+    const t0 = Date.now();
+    r.relief.sessions(2); // half: the wait starts
+    await sleep(10);
+    r.relief.sessions(3); // back above half within the delay: the fall did not hold
+    await sleep(600 - (Date.now() - t0));
+    r.relief.sessions(2); // a new fall: a new wait of the whole delay
+    await sleep(1_300 - (Date.now() - t0));
+    assert.deepEqual(r.lines, [], "nothing when the first fall's delay ran out: it did not hold");
+    await until("a relief once the second fall held", () => r.lines.length === 1, 20_000);
+    assert.ok(Date.now() - t0 >= 1_600, "not before the second fall's delay");
+    assert.match(r.lines[0], /sessions fell from 4 to 2|offers no memory-reducing collection/);
+  } finally {
+    drop();
     r.relief.stop();
   }
 });
