@@ -29,12 +29,13 @@ export type MemoryReliefOptions = {
  * minute. Here: when the sessions have fallen to half (or less) of their peak since the last
  * collection and stayed there for `delayMs`, and the resident set is `minGrowthBytes` above what
  * that collection left, the runtime's `releaseMemory()` runs once. The collection pauses the event
- * loop (tens to a few hundred ms, by heap size), which is why it waits for a fall, not a timer;
- * and it waits for a fall that holds, because a memory-reducing collection also lets V8 drop the
- * object layouts ("maps") of every class with no instance left, and with them the optimized code
- * built on them: the next publisher after a lull pays for compiling the frame path again (about
- * 0.1 s of CPU on Node, bench/RESULTS.md), which a publisher that reconnects within seconds
- * should not. With no session left, the shared buffer pool is let go first.
+ * loop (tens to a few hundred ms, by heap size), which is why it waits for a fall, not a timer,
+ * and for one that holds: sessions back above half before `delayMs` cancel it. With no session
+ * left it also costs the next publisher a recompilation: V8 drops the object layouts ("maps") of
+ * every class with no instance left at a full collection, and with them the optimized code of the
+ * frame path (about 0.1 s of CPU on Node). Kept at 2 s all the same: with a 10 s wait a 40-cycle
+ * churn soak stayed at 150–162 MB after each cycle instead of ~107 MB (bench/RESULTS.md, session 17).
+ * With no session left, the shared buffer pool is let go first.
  */
 export class MemoryRelief {
   private readonly delayMs: number;
@@ -56,7 +57,7 @@ export class MemoryRelief {
 
   constructor(deps: MemoryReliefDeps, opts: MemoryReliefOptions = {}) {
     ({ runtime: this.runtime, clock: this.clock, log: this.log, metrics: this.metrics, letGoOfPool: this.letGoOfPool } = deps);
-    this.delayMs = opts.delayMs ?? 10_000;
+    this.delayMs = opts.delayMs ?? 2_000;
     this.minGrowthBytes = opts.minGrowthBytes ?? 16 * 1024 * 1024;
     this.minIntervalMs = opts.minIntervalMs ?? 10_000;
     this.base = this.runtime.memoryUsage().rss;
