@@ -59,7 +59,7 @@ export const DIRECTIVES: DirectiveSpec[] = [
   { name: "chunk_size", levels: RS, kind: "num", def: 4_096, meaning: "outgoing chunk size" },
   { name: "max_message", levels: RS, kind: "size", def: 1_048_576, meaning: "largest incoming RTMP message" },
   { name: "type3_ext_ts", levels: ALL, kind: "enum", def: "auto", values: ["auto", "on", "off"], meaning: "extended timestamps on type-3 chunks" },
-  { name: "read_batch", levels: RS, kind: "msec", def: 100, meaning: "while a session streams, its socket rests up to this long after each read and the next read takes what came meanwhile (0 = every read at once, as the reference; ours, not the reference's)" },
+  { name: "read_batch", levels: RS, kind: "msec", def: 200, meaning: "while a session streams, its socket rests up to this long after each read and the next read takes what came meanwhile (0 = every read at once, as the reference; ours, not the reference's)" },
   { name: "busy", levels: RS, kind: "flag", def: false, meaning: "ping without I/O closes the session" },
   { name: "live", levels: ALL, kind: "flag", def: false, meaning: "live layer: NetStream.Publish.Start replies and API stream stats" },
   { name: "sandbox", levels: ALL, kind: "flag", def: false, meaning: "per-session stream namespace" },

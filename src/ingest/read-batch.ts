@@ -2,11 +2,16 @@ import type { ByteSink } from "../runtime/types.ts";
 import type { Clock } from "../time/clock.ts";
 
 /**
- * A session that read this much in a window (the last or the current one) does not rest: it
- * sends faster than a rest should let the kernel hold for it (its default receive buffer is
+ * A session that reads faster than this (32 KiB per 100 ms, about 2.6 Mbit/s) does not rest: a
+ * rest would let the kernel hold more for it than it should (its default receive buffer is
  * 128 KiB, of which about half is window), so it is read as it comes, as the reference reads.
  */
-export const REST_MAX_BYTES = 32 * 1024;
+export const REST_MAX_BYTES_PER_SECOND = 320 * 1024;
+
+/** What a session may read in one window of `windowMs` (the last or the current one) and still rest. */
+export function restMaxBytes(windowMs: number): number {
+  return Math.floor((REST_MAX_BYTES_PER_SECOND * windowMs) / 1000);
+}
 
 /**
  * Socket reads paced per session (`read_batch`): while a session streams, its socket rests for
@@ -22,9 +27,9 @@ export const REST_MAX_BYTES = 32 * 1024;
  *
  * The rule, per session: every read is handed on at once. After a read that comes within the
  * window of the one before it (the session streams), the socket rests until the window's timer
- * — unless the session read `REST_MAX_BYTES` or more in its last window or in this one (at 100 ms,
- * about 2.6 Mbit/s): a fast publisher is read as it comes, and a rest never asks the kernel to hold
- * more than that. A read after a pause (a command, the first media) has no rest after it. The rest is
+ * — unless the session read `restMaxBytes(window)` or more in its last window or in this one
+ * (about 2.6 Mbit/s; 64 KiB at the default 200 ms): a fast publisher is read as it comes, and a
+ * rest never asks the kernel to hold more than that. A read after a pause (a command, the first media) has no rest after it. The rest is
  * backpressure: the entry's `desiredSize` is 0 and its `ready` the round's wake-up, which every
  * runtime's read side already obeys (the socket paused, or no read issued, until `ready`), on
  * sockets whose one read takes all that waits (`Conn.wholeReads`). One
@@ -54,6 +59,8 @@ export class ReadBatch {
 /** The sessions resting until one window's timer. */
 class Round {
   readonly windowMs: number;
+  /** Bytes per window above which a session does not rest (`restMaxBytes`). */
+  readonly maxBytes: number;
   /** The server's clock, which its sessions' entries read too. */
   readonly clock: Clock;
   /** Settles at the timer; null while no session rests. */
@@ -62,6 +69,7 @@ class Round {
 
   constructor(windowMs: number, clock: Clock) {
     this.windowMs = windowMs;
+    this.maxBytes = restMaxBytes(windowMs);
     this.clock = clock;
   }
 
@@ -116,7 +124,7 @@ class PacedReads implements ByteSink {
       this.windowBytes = 0;
     }
     this.windowBytes += chunk.byteLength;
-    if (now - this.last < windowMs && this.windowBytes < REST_MAX_BYTES && this.lastWindowBytes < REST_MAX_BYTES) this.resting = round.rest();
+    if (now - this.last < windowMs && this.windowBytes < round.maxBytes && this.lastWindowBytes < round.maxBytes) this.resting = round.rest();
     this.last = now;
     return written;
   }

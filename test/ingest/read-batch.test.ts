@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { REST_MAX_BYTES, ReadBatch } from "../../src/ingest/read-batch.ts";
+import { ReadBatch, restMaxBytes } from "../../src/ingest/read-batch.ts";
 import { getRuntime } from "../../src/runtime/detect.ts";
 import type { ByteSink, Conn } from "../../src/runtime/types.ts";
 
@@ -75,19 +75,19 @@ test("every read goes on at once; once a session streams, a read within the wind
   assert.deepEqual(a.writes, [100, 100, 100, 100, 100], "one write below per read");
 });
 
-test("no rest for a session that read REST_MAX_BYTES in its last window or in this one; the stage below's own backpressure still counts", async () => {
+test("no rest for a session that read restMaxBytes(window) in its last window or in this one; the stage below's own backpressure still counts", async () => {
   let now = 1_000;
   const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
   const a = recorder();
   const ia = batch.input(a.sink, 1_000, true);
   ia.write(chunk(1));
   now += 1;
-  ia.write(chunk(2, REST_MAX_BYTES)); // a fast publisher's window
+  ia.write(chunk(2, restMaxBytes(1_000))); // a fast publisher's window
   now += 1_000;
   ia.write(chunk(3));
   assert.equal(ia.desiredSize, 256 * 1024, "the last window was fast: read on");
   now += 1_000;
-  ia.write(chunk(4, REST_MAX_BYTES)); // the last window was quiet, this read alone reaches the limit
+  ia.write(chunk(4, restMaxBytes(1_000))); // the last window was quiet, this read alone reaches the limit
   assert.equal(ia.desiredSize, 256 * 1024, "this window is fast: read on");
   now += 2_000; // a quiet window between: the session may rest again
   ia.write(chunk(5));
