@@ -3,10 +3,12 @@ import type { Clock } from "../time/clock.ts";
 
 /**
  * A session that reads faster than this (32 KiB per 100 ms, about 2.6 Mbit/s) does not rest: a
- * rest would let the kernel hold more for it than it should (its default receive buffer is
- * 128 KiB, of which about half is window), so it is read as it comes, as the reference reads.
+ * rest would let the kernel hold more for it than it should, so it is read as it comes, as the
+ * reference reads. At the default 200 ms a rest may leave up to 64 KiB in the kernel: about the
+ * window a default 128 KiB receive buffer offers at first, so a publisher near the limit may wait
+ * for the next read before it sends more (the kernel grows the buffer for a socket read in bursts).
  */
-export const REST_MAX_BYTES_PER_SECOND = 320 * 1024;
+const REST_MAX_BYTES_PER_SECOND = 320 * 1024;
 
 /** What a session may read in one window of `windowMs` (the last or the current one) and still rest. */
 export function restMaxBytes(windowMs: number): number {
@@ -29,12 +31,12 @@ export function restMaxBytes(windowMs: number): number {
  * window of the one before it (the session streams), the socket rests until the window's timer
  * — unless the session read `restMaxBytes(window)` or more in its last window or in this one
  * (about 2.6 Mbit/s; 64 KiB at the default 200 ms): a fast publisher is read as it comes, and a
- * rest never asks the kernel to hold more than that. A read after a pause (a command, the first media) has no rest after it. The rest is
- * backpressure: the entry's `desiredSize` is 0 and its `ready` the round's wake-up, which every
- * runtime's read side already obeys (the socket paused, or no read issued, until `ready`), on
- * sockets whose one read takes all that waits (`Conn.wholeReads`). One
- * timer and one promise per window length for the whole server, armed only while a session
- * rests; a rest always ends at its timer.
+ * rest never asks the kernel to hold more than that. A read after a pause (a command, the first
+ * media) has no rest after it. The rest is backpressure: the entry's `desiredSize` is 0 and its
+ * `ready` the round's wake-up, which every runtime's read side already obeys (the socket paused,
+ * or no read issued, until `ready`), on sockets whose one read takes all that waits
+ * (`Conn.wholeReads`). One timer and one promise per window length for the whole server, armed
+ * only while a session rests; a rest always ends at its timer.
  */
 export class ReadBatch {
   private readonly clock: Clock;

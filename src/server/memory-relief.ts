@@ -89,7 +89,7 @@ export class MemoryRelief {
   }
 
   private async run(): Promise<void> {
-    if (this.stopped || this.current * 2 > this.peak) return; // they came back
+    if (this.stopped) return; // (sessions back above half cancel the timer: `sessions`)
     const wait = this.lastMs + this.minIntervalMs - this.clock.nowMs();
     if (wait > 0) return this.schedule(wait);
     const from = this.peak;
