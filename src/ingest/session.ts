@@ -21,6 +21,7 @@ import { FrameBatch } from "./frame-batch.ts";
 import { Pump } from "./pump.ts";
 import type { ReadBatch } from "./read-batch.ts";
 import type { RtmpStream } from "./stream.ts";
+import { objectList } from "../object-list.ts";
 
 export type { CloseCause, SessionHost } from "./context.ts";
 
@@ -283,7 +284,7 @@ export class RtmpSession implements SessionContext {
     for (const st of ordered) {
       if (!st.track) continue;
       if (st.pending.length) st.track.push(st.pending);
-      st.pending = [];
+      st.pending = objectList();
       st.track.end(reason); // after what was pushed: eost, then the teardown
     }
     if (stream.live && stream.app) {

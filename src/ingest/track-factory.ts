@@ -6,6 +6,7 @@ import { KmpTrack } from "../kmp/track.ts";
 import { rtmpInfoOf } from "./client-info.ts";
 import type { SessionContext } from "./context.ts";
 import { trackKey, type MediaKind, type RtmpStream, type StreamTrack } from "./stream.ts";
+import { objectList } from "../object-list.ts";
 
 /**
  * The first tag of a (media, multitrack id) of a publishing stream creates its track: the
@@ -28,7 +29,7 @@ export function createTrack(s: SessionContext, stream: RtmpStream, media: MediaK
   if (kmpCodecId(media, tag) === null) {
     log.warn(`${media} track ${index}: codec '${codecName(tag)}' cannot be forwarded (KMP has no codec id for it); this track is not published, the others go on`);
     s.host.metrics.inc("rtmp_kmp_unsupported_tracks_total", { media, codec: codecName(tag) });
-    const st: StreamTrack = { media, index, converter, track: null, unsupported: codecName(tag), pending: [] };
+    const st: StreamTrack = { media, index, converter, track: null, unsupported: codecName(tag), pending: objectList() };
     stream.addTrack(st);
     return st;
   }
@@ -57,7 +58,7 @@ export function createTrack(s: SessionContext, stream: RtmpStream, media: MediaK
     },
     onClosed: () => host.trackClosed(track),
   });
-  const st: StreamTrack = { media, index, converter, track, unsupported: null, pending: [] };
+  const st: StreamTrack = { media, index, converter, track, unsupported: null, pending: objectList() };
   stream.addTrack(st);
   host.trackOpened(track, s, stream, st);
   return st;

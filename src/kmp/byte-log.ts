@@ -1,5 +1,6 @@
 import { KmpError } from "./errors.ts";
 import type { BufferPool } from "../bytes/buffer-pool.ts";
+import { objectList } from "../object-list.ts";
 
 /** Bytes of each buffer the reference loses to its buffer header (spec §5.1). */
 const BUFFER_OVERHEAD = 8;
@@ -21,7 +22,7 @@ export class ByteLog {
   readonly maxFreeBuffers: number;
   /** Bytes charged outside the buffers (codec extra data). */
   private extraCharge = 0;
-  private buffers: Uint8Array[] = [];
+  private buffers: Uint8Array[] = objectList();
   /** `buffers.length`, kept in a field: the memory checks before every write read it, not the array. */
   private held = 0;
   /** Absolute offset of buffers[0]. */
@@ -213,7 +214,7 @@ export class ByteLog {
   clear(): void {
     this.base = this.written;
     for (const b of this.buffers) this.pool.give(b);
-    this.buffers = [];
+    this.buffers = objectList();
     this.held = 0;
     this.tail = null;
     this.freeCount = 0;

@@ -1,4 +1,5 @@
 import type { KmpUpstream } from "./upstream.ts";
+import { objectList } from "../object-list.ts";
 
 /**
  * The upstreams of one track (replication, spec §5.3) and what they hold back together: the
@@ -6,7 +7,7 @@ import type { KmpUpstream } from "./upstream.ts";
  * none required, the fastest) bound what the publisher may run ahead.
  */
 export class UpstreamSet {
-  private readonly list: KmpUpstream[] = [];
+  private readonly list: KmpUpstream[] = objectList();
 
   get size(): number {
     return this.list.length;

@@ -1,5 +1,6 @@
 import { RtmpError } from "./errors.ts";
 import type { Type3ExtTs } from "../config/types.ts";
+import { objectList, objectTable } from "../object-list.ts";
 
 /** One reassembled RTMP message. `payload` may be a view into socket bytes (owned by us). */
 export type RtmpMessage = { csid: number; timestamp: number; type: number; msid: number; payload: Uint8Array };
@@ -59,12 +60,12 @@ export class ChunkDecoder {
   private detected: "on" | "off" | "unknown" = "unknown";
   private readonly onMessage: ((msg: RtmpMessage) => void) | null;
   /** The messages completed since `collected()` was last called (no `onMessage`). */
-  private out: RtmpMessage[] = [];
+  private out: RtmpMessage[] = objectList();
   /** Their payload bytes. */
   private outBytes = 0;
   /** Payload bytes of the last `collected()`. */
   private lastBytes = 0;
-  private readonly streams: (ChunkStream | undefined)[] = [];
+  private readonly streams: (ChunkStream | undefined)[];
   private inChunkSize = 128;
   private state: number = HEADER;
   /** Header bytes carried over from the previous push (< MAX_HEADER). */
@@ -78,7 +79,7 @@ export class ChunkDecoder {
   private readonly buffers: MessageBuffers | null;
   private readonly lendFromRead: number;
   /** Lent buffers of the messages delivered since `delivered()` was last called. */
-  private lent: Uint8Array[] = [];
+  private lent: Uint8Array[] = objectList();
   /** Buffers made or lent for message payloads (bench: allocations per message). */
   allocations = 0;
   messages = 0;
@@ -90,6 +91,8 @@ export class ChunkDecoder {
     this.onMessage = opts.onMessage ?? null;
     this.buffers = opts.buffers ?? null;
     this.lendFromRead = opts.lendFromRead ?? 0;
+    // every chunk stream id a session may use has a slot (up to a table of 1024: a larger limit grows it)
+    this.streams = objectTable(Math.min(this.maxStreams, 1024));
   }
 
   /**
@@ -99,7 +102,7 @@ export class ChunkDecoder {
   delivered(): Uint8Array[] | null {
     if (this.lent.length === 0) return null;
     const out = this.lent;
-    this.lent = [];
+    this.lent = objectList();
     return out;
   }
 
@@ -110,7 +113,7 @@ export class ChunkDecoder {
   collected(): RtmpMessage[] {
     const out = this.out;
     if (out.length === 0) return out;
-    this.out = [];
+    this.out = objectList();
     this.lastBytes = this.outBytes;
     this.outBytes = 0;
     return out;

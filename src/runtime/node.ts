@@ -315,6 +315,7 @@ const HEAP_GROWING_PERCENT = 50;
  */
 function nodeTuneForServer(execArgv: string[]): void {
   v8.setFlagsFromString("--no-allocation-site-pretenuring");
+  v8.setFlagsFromString("--no-lazy-feedback-allocation");
   if (!execArgv.some((a) => a.startsWith("--heap-growing-percent") || a.startsWith("--heap_growing_percent"))) {
     v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   }

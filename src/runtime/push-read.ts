@@ -72,6 +72,15 @@ export class PushReadSide {
       }
       return;
     }
+    this.queue(chunk, lent);
+  }
+
+  /**
+   * A read before `pipeInto` (the handshake): into `readable`. Apart from `data`, whose optimized
+   * code serves the stream's reads: a session's first reads take this path once, and in `data`
+   * itself they would throw that code away for every new session.
+   */
+  private queue(chunk: Uint8Array, lent: boolean): void {
     const c = this.c!;
     c.enqueue(lent ? this.own(chunk) : chunk);
     if ((c.desiredSize ?? 1) <= 0 && !this.paused) {
