@@ -310,8 +310,11 @@ const HEAP_GROWING_PERCENT = 50;
 
 /**
  * V8 settings for a long-running server (see `Runtime.tuneForServer`): no allocation-site
- * pretenuring, and the old generation's growth capped at `HEAP_GROWING_PERCENT` unless Node was
- * started with a `--heap-growing-percent` of its own.
+ * pretenuring; type feedback from a function's first call (V8 otherwise starts recording only
+ * after a few calls, so the branches a session takes once — its first chunk, its sequence
+ * headers, its first track — had none when the frame path was optimized, and every new publisher
+ * threw that code away); and the old generation's growth capped at `HEAP_GROWING_PERCENT` unless
+ * Node was started with a `--heap-growing-percent` of its own.
  */
 function nodeTuneForServer(execArgv: string[]): void {
   v8.setFlagsFromString("--no-allocation-site-pretenuring");

@@ -169,7 +169,10 @@ export interface Runtime {
    * (`bench/RESULTS.md`, session 11); and the old generation grows by at most half of what its
    * last full collection kept (V8's `--heap-growing-percent=50`, unless Node was started with a
    * value of its own): V8 otherwise lets it grow up to 4× when collections are cheap, and the
-   * garbage between two full collections was most of a publisher's resident memory (session 14).
+   * garbage between two full collections was most of a publisher's resident memory (session 14);
+   * and V8 records type feedback from a function's first call, so that what a session does once
+   * at its start is in the frame path's optimized code and a new publisher does not throw that
+   * code away (session 19).
    * Nothing on Deno (V8 flags are only set on its command line; `node:v8`'s
    * `setFlagsFromString` does nothing there) and Bun (JavaScriptCore has no such setting).
    */

@@ -30,11 +30,15 @@ export type MemoryReliefOptions = {
  * collection and stayed there for `delayMs`, and the resident set is `minGrowthBytes` above what
  * that collection left, the runtime's `releaseMemory()` runs once. The collection pauses the event
  * loop (tens to a few hundred ms, by heap size), which is why it waits for a fall, not a timer,
- * and for one that holds: sessions back above half before `delayMs` cancel it. With no session
- * left it also costs the next publisher a recompilation: V8 drops the object layouts ("maps") of
- * every class with no instance left at a full collection, and with them the optimized code of the
- * frame path (about 0.1 s of CPU on Node). Kept at 2 s all the same: with a 10 s wait a 40-cycle
- * churn soak stayed at 150–162 MB after each cycle instead of ~107 MB (bench/RESULTS.md, session 17).
+ * and for one that holds: sessions back above half before `delayMs` cancel it. The wait is 10 s
+ * because the collection also costs the next publisher a recompilation: V8 drops the object
+ * layouts ("maps") of every class with no instance left at a memory-reducing collection, and with
+ * them the optimized code of the whole frame path (0.06–0.1 s of CPU on Node, about half of a
+ * warm 81 MB publish). A publisher that comes back within seconds (an encoder's reconnect, the
+ * next file of a playlist) finds the frame path warm; the price is that memory comes back 10 s
+ * after a fall rather than 2 s (a churn soak whose cycles are shorter than that holds its
+ * high-water mark until it pauses: 150–162 MB after each cycle instead of ~107 MB,
+ * bench/RESULTS.md, sessions 17 and 19).
  * With no session left, the shared buffer pool is let go first.
  */
 export class MemoryRelief {
@@ -57,7 +61,7 @@ export class MemoryRelief {
 
   constructor(deps: MemoryReliefDeps, opts: MemoryReliefOptions = {}) {
     ({ runtime: this.runtime, clock: this.clock, log: this.log, metrics: this.metrics, letGoOfPool: this.letGoOfPool } = deps);
-    this.delayMs = opts.delayMs ?? 2_000;
+    this.delayMs = opts.delayMs ?? 10_000;
     this.minGrowthBytes = opts.minGrowthBytes ?? 16 * 1024 * 1024;
     this.minIntervalMs = opts.minIntervalMs ?? 10_000;
     this.base = this.runtime.memoryUsage().rss;
