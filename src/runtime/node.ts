@@ -313,12 +313,17 @@ const HEAP_GROWING_PERCENT = 50;
  * pretenuring; type feedback from a function's first call (V8 otherwise starts recording only
  * after a few calls, so the branches a session takes once — its first chunk, its sequence
  * headers, its first track — had none when the frame path was optimized, and every new publisher
- * threw that code away); and the old generation's growth capped at `HEAP_GROWING_PERCENT` unless
- * Node was started with a `--heap-growing-percent` of its own.
+ * threw that code away); no memory reducer (V8's own memory-reducing collection ~8 s into a lull
+ * drops the object layouts of every class with no instance left, and with them the optimized
+ * frame path: a lull between two publishers cost the second one its warm-up again — memory is
+ * given back by the server's relief after a fall instead, `server/memory-relief.ts`); and the old
+ * generation's growth capped at `HEAP_GROWING_PERCENT` unless Node was started with a
+ * `--heap-growing-percent` of its own.
  */
 function nodeTuneForServer(execArgv: string[]): void {
   v8.setFlagsFromString("--no-allocation-site-pretenuring");
   v8.setFlagsFromString("--no-lazy-feedback-allocation");
+  v8.setFlagsFromString("--no-memory-reducer");
   if (!execArgv.some((a) => a.startsWith("--heap-growing-percent") || a.startsWith("--heap_growing_percent"))) {
     v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   }

@@ -172,7 +172,8 @@ export interface Runtime {
    * garbage between two full collections was most of a publisher's resident memory (session 14);
    * and V8 records type feedback from a function's first call, so that what a session does once
    * at its start is in the frame path's optimized code and a new publisher does not throw that
-   * code away (session 19).
+   * code away, nor does V8's memory reducer (its collection in a lull between publishers drops
+   * the compiled frame path; the server's own relief gives memory back after a fall) (session 19).
    * Nothing on Deno (V8 flags are only set on its command line; `node:v8`'s
    * `setFlagsFromString` does nothing there) and Bun (JavaScriptCore has no such setting).
    */
