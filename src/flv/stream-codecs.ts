@@ -1,6 +1,6 @@
 import type { AmfValue } from "../rtmp/amf0.ts";
 import { StreamCodecState } from "./codec-state.ts";
-import { parseAudioTags, parseVideoTags, type MediaTag } from "./tag.ts";
+import { parseAudioTags, parseVideoTags, tagScratch, type MediaTag } from "./tag.ts";
 
 /**
  * The codec state of each track of one stream: track 0 (every single-track publisher), and each
@@ -11,6 +11,9 @@ export class StreamCodecs {
   readonly main = new StreamCodecState();
   private readonly others = new Map<number, StreamCodecState>();
   private lastMetadata: AmfValue[] | null = null;
+  /** Where a legacy audio / video tag is parsed: one tag per message, read before the next one. */
+  private readonly audioTag = tagScratch();
+  private readonly videoTag = tagScratch();
 
   of(index: number): StreamCodecState {
     if (index === 0) return this.main;
@@ -26,10 +29,12 @@ export class StreamCodecs {
   /**
    * One audio or video message: its tags — a ManyTracks multitrack message carries several, each
    * parsed once — applied to their tracks' codec states (spec §0: the codec layer sees every
-   * message first). Throws an `FlvError` when a tag is malformed.
+   * message first). Throws an `FlvError` when a tag is malformed. A single-track (legacy) tag is
+   * this stream's scratch, overwritten by the next message: read it before then, keep none of it
+   * but its `data` view.
    */
   onMedia(video: boolean, payload: Uint8Array): MediaTag[] {
-    const tags = video ? parseVideoTags(payload) : parseAudioTags(payload);
+    const tags = video ? parseVideoTags(payload, this.videoTag) : parseAudioTags(payload, this.audioTag);
     for (const tag of tags) {
       const c = this.of(tag.trackId);
       if (video) c.onVideoTag(tag);

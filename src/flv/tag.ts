@@ -121,13 +121,38 @@ export function parseVideoTag(b: Uint8Array): MediaTag {
   return parseVideoTags(b)[0];
 }
 
-/** A legacy (non-Enhanced) tag: track 0, every field set (one shape for all tags). */
-function legacy(kind: MediaTag["kind"], codecId: number, key: boolean, cts: number, data: Uint8Array, flags: number): MediaTag[] {
-  return [{ kind, enhanced: false, codecId, fourcc: null, key, cts, data, trackId: 0, timestampOffsetNs: 0, packetType: -1, flags }];
+/** A list of one tag with every field set (one shape for all tags), for `into` of the parsers. */
+export function tagScratch(): MediaTag[] {
+  return [{ kind: "skip", enhanced: false, codecId: 0, fourcc: null, key: false, cts: 0, data: new Uint8Array(0), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: 0 }];
 }
 
-/** Every track a video message carries (one unless it is a ManyTracks multitrack message). Throws RTMP_ERR_BAD_DATA when too short. */
-export function parseVideoTags(b: Uint8Array): MediaTag[] {
+/**
+ * A legacy (non-Enhanced) tag: track 0, every field set (one shape for all tags). `into`: a
+ * `tagScratch()` list whose tag is overwritten and returned, so that a stream's single-track tags
+ * allocate nothing per message (whoever reads them is done before the next message is parsed).
+ */
+function legacy(kind: MediaTag["kind"], codecId: number, key: boolean, cts: number, data: Uint8Array, flags: number, into?: MediaTag[]): MediaTag[] {
+  if (into === undefined) return [{ kind, enhanced: false, codecId, fourcc: null, key, cts, data, trackId: 0, timestampOffsetNs: 0, packetType: -1, flags }];
+  const t = into[0];
+  t.kind = kind;
+  t.enhanced = false;
+  t.codecId = codecId;
+  t.fourcc = null;
+  t.key = key;
+  t.cts = cts;
+  t.data = data;
+  t.trackId = 0;
+  t.timestampOffsetNs = 0;
+  t.packetType = -1;
+  t.flags = flags;
+  return into;
+}
+
+/**
+ * Every track a video message carries (one unless it is a ManyTracks multitrack message). Throws
+ * RTMP_ERR_BAD_DATA when too short. `into`: a `tagScratch()` a legacy tag is written into.
+ */
+export function parseVideoTags(b: Uint8Array, into?: MediaTag[]): MediaTag[] {
   if (b.byteLength < 1) throw badData("video", 0);
   const b0 = b[0];
   if (!(b0 & 0x80)) {
@@ -135,9 +160,9 @@ export function parseVideoTags(b: Uint8Array): MediaTag[] {
     const key = b0 >> 4 === 1;
     if (codecId === 7) {
       if (b.byteLength < 5) throw badData("H.264 video", b.byteLength);
-      return legacy(b[1] === 0 ? "sequence-header" : "frame", codecId, key, s24(b, 2), b.subarray(5), b0);
+      return legacy(b[1] === 0 ? "sequence-header" : "frame", codecId, key, s24(b, 2), b.subarray(5), b0, into);
     }
-    return legacy("frame", codecId, false, 0, b.subarray(1), b0);
+    return legacy("frame", codecId, false, 0, b.subarray(1), b0, into);
   }
   const frameType = (b0 >> 4) & 0x07;
   const { parts, offsetNs } = readExHeader(b, b0 & 0x0f, VPT.MODEX, VPT.MULTITRACK, "video");
@@ -165,16 +190,16 @@ export function parseAudioTag(b: Uint8Array): MediaTag {
   return parseAudioTags(b)[0];
 }
 
-/** Every track an audio message carries. */
-export function parseAudioTags(b: Uint8Array): MediaTag[] {
+/** Every track an audio message carries. `into`: a `tagScratch()` a legacy tag is written into. */
+export function parseAudioTags(b: Uint8Array, into?: MediaTag[]): MediaTag[] {
   if (b.byteLength < 1) throw badData("audio", 0);
   const b0 = b[0];
   const fmt = b0 >> 4;
   if (fmt === 10) {
     if (b.byteLength < 2) throw badData("AAC audio", b.byteLength);
-    return legacy(b[1] === 0 ? "sequence-header" : "frame", 10, false, 0, b.subarray(2), b0);
+    return legacy(b[1] === 0 ? "sequence-header" : "frame", 10, false, 0, b.subarray(2), b0, into);
   }
-  if (fmt !== 9) return legacy("frame", fmt, false, 0, b.subarray(1), b0);
+  if (fmt !== 9) return legacy("frame", fmt, false, 0, b.subarray(1), b0, into);
   const { parts, offsetNs } = readExHeader(b, b0 & 0x0f, APT.MODEX, APT.MULTITRACK, "audio");
   return parts.map(({ packetType, fourcc, body, trackId }): MediaTag => {
     const kind = packetType === APT.SEQUENCE_START ? "sequence-header" : packetType === APT.CODED_FRAMES ? "frame" : "skip";
