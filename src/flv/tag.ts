@@ -34,6 +34,9 @@ export type MediaTag = {
   flags: number;
 };
 
+/** The body of a tag not parsed yet (`tagScratch`). */
+const NO_DATA = new Uint8Array(0);
+
 const badData = (what: string, len: number) => new FlvError("FLV_ERR_SHORT_TAG", `${what} message of ${len} bytes is too short`);
 
 /** ModEx prefix(es) (packet type 7): returns the real packet type and where the rest starts. */
@@ -123,16 +126,15 @@ export function parseVideoTag(b: Uint8Array): MediaTag {
 
 /** A list of one tag with every field set (one shape for all tags), for `into` of the parsers. */
 export function tagScratch(): MediaTag[] {
-  return [{ kind: "skip", enhanced: false, codecId: 0, fourcc: null, key: false, cts: 0, data: new Uint8Array(0), trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: 0 }];
+  return [{ kind: "skip", enhanced: false, codecId: 0, fourcc: null, key: false, cts: 0, data: NO_DATA, trackId: 0, timestampOffsetNs: 0, packetType: -1, flags: 0 }];
 }
 
 /**
- * A legacy (non-Enhanced) tag: track 0, every field set (one shape for all tags). `into`: a
- * `tagScratch()` list whose tag is overwritten and returned, so that a stream's single-track tags
- * allocate nothing per message (whoever reads them is done before the next message is parsed).
+ * A legacy (non-Enhanced) tag: track 0, written into `into` and returned — a stream's own
+ * `tagScratch()`, so that its single-track tags allocate nothing per message (whoever reads them
+ * is done before the next message is parsed), or a new one.
  */
-function legacy(kind: MediaTag["kind"], codecId: number, key: boolean, cts: number, data: Uint8Array, flags: number, into?: MediaTag[]): MediaTag[] {
-  if (into === undefined) return [{ kind, enhanced: false, codecId, fourcc: null, key, cts, data, trackId: 0, timestampOffsetNs: 0, packetType: -1, flags }];
+function legacy(kind: MediaTag["kind"], codecId: number, key: boolean, cts: number, data: Uint8Array, flags: number, into = tagScratch()): MediaTag[] {
   const t = into[0];
   t.kind = kind;
   t.enhanced = false;
