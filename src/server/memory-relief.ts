@@ -36,9 +36,9 @@ export type MemoryReliefOptions = {
  * them the optimized code of the whole frame path (0.06–0.1 s of CPU on Node, about half of a
  * warm 81 MB publish). A publisher that comes back within seconds (an encoder's reconnect, the
  * next file of a playlist) finds the frame path warm; the price is that memory comes back 10 s
- * after a fall rather than 2 s (a churn soak whose cycles are shorter than that holds its
- * high-water mark until it pauses: 150–162 MB after each cycle instead of ~107 MB,
- * bench/RESULTS.md, sessions 17 and 19).
+ * after a fall rather than 2 s: a churn soak whose cycles are shorter than that holds its
+ * high-water mark until it pauses (session 17, 40 cycles: 150–162 MB after each cycle instead of
+ * ~107 MB; session 19, 12 cycles of 100: 138.6 MB early, 147.2 MB late, bench/RESULTS.md).
  * With no session left, the shared buffer pool is let go first.
  */
 export class MemoryRelief {
