@@ -3,6 +3,8 @@ const TRIM_INTERVAL_MS = 10_000;
 
 /** Smallest size `lend` hands out. */
 const MIN_LEND = 4096;
+/** Largest size `lend` pools (a power of two above it would not be a small integer). */
+const MAX_LEND = 1 << 30;
 
 /**
  * Released buffers shared by a server, by size, bounded in bytes, so that a busy server recycles
@@ -48,7 +50,11 @@ export class BufferPool {
    * next power of two from 4 KiB up, from the pool when it holds one.
    */
   lend(size: number): Uint8Array {
-    const n = size <= MIN_LEND ? MIN_LEND : 2 ** (32 - Math.clz32(size - 1));
+    // a shift, not `2 **`: its result is a heap number, and one stored into `bytes` turned the
+    // field into a double — a new layout for the pool, and every optimized caller (the chunk
+    // decoder, the KMP logs' release) threw its code away mid-publish; above 1 GiB no pooling
+    if (size > MAX_LEND) return this.alloc(size);
+    const n = size <= MIN_LEND ? MIN_LEND : 1 << (32 - Math.clz32(size - 1));
     return this.take(n) ?? this.alloc(n);
   }
 
