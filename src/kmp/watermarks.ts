@@ -75,7 +75,10 @@ export function relieveMemory(o: MemoryOwner, nextSize: number): boolean {
  */
 export function lowWatermarkRoom(log: ByteLog, upstreams: UpstreamSet, config: TrackConfig): number {
   const held = upstreams.size === 0 ? log.memLimit - log.memLeft : upstreams.backlog(log.written);
-  if (held * 100 >= config.kmp_mem_low_watermark * log.memLimit) return 0;
+  // the watermark in bytes, not `held * 100`: that product left the small-integer range only when
+  // the backlog passed 21 MB, and the optimized write path was thrown away when it did
+  const low = (config.kmp_mem_low_watermark * log.memLimit) / 100;
+  if (held >= low) return 0;
   if (upstreams.size === 0) return 1;
-  return Math.max(1, (config.kmp_mem_low_watermark * log.memLimit) / 100 - held);
+  return Math.max(1, low - held);
 }
