@@ -6,7 +6,7 @@
  *   NODE_CLUSTER_SCHED_POLICY=none npx tsx bench/balance.bench.ts node   (kernel accept, no round-robin)
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { encodeAmf0 } from "../src/rtmp/amf0.ts";
 import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
@@ -20,7 +20,8 @@ async function main() {
   const rt = await getRuntime();
   const [port, api] = [await freePort(rt), await freePort(rt)];
   const cmd = serverCmd(serverRuntime);
-  const server = spawn(cmd[0], [...cmd.slice(1), "--workers", "2", "--listen", `127.0.0.1:${port}`, "--api-listen", `127.0.0.1:${api}`, "--log-level", "warn"], { stdio: ["ignore", "inherit", "inherit"], cwd: mkdtempSync(`${tmpdir()}/balance-`) });
+  const dir = mkdtempSync(`${tmpdir()}/balance-`);
+  const server = spawn(cmd[0], [...cmd.slice(1), "--workers", "2", "--listen", `127.0.0.1:${port}`, "--api-listen", `127.0.0.1:${api}`, "--log-level", "warn"], { stdio: ["ignore", "inherit", "inherit"], cwd: dir });
   const conns: Conn[] = [];
   try {
     for (let i = 0; i < 200; i++) {
@@ -58,6 +59,7 @@ async function main() {
     for (const c of conns) c.close();
     server.kill("SIGTERM");
     await new Promise((r) => server.once("exit", r));
+    rmSync(dir, { recursive: true, force: true });
   }
   process.exit(0);
 }

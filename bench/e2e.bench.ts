@@ -8,7 +8,7 @@
  * Server CPU comes from /proc/<pid>/stat (utime+stime), RSS from /proc/<pid>/status.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
@@ -106,6 +106,7 @@ async function main() {
     await new Promise((r) => server.once("exit", r));
     await controller.close();
     await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
   }
   process.exit(0);
 }

@@ -8,7 +8,7 @@
  * `ref` runs the C reference built by ../shared/tools/reference/build.sh (../ref/nginx).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRuntime } from "../src/runtime/detect.ts";
@@ -62,6 +62,7 @@ events { worker_connections ${N + 100}; } ${rtmp}`);
     for (const c of conns) c.close();
   } finally {
     child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

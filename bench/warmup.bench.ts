@@ -14,7 +14,7 @@
  * `LOG_LEVEL` sets the server's (warn), `ECHO=1` passes its stdout through.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRuntime } from "../src/runtime/detect.ts";
@@ -102,6 +102,7 @@ async function main() {
     await exited; // before the controller goes: the last unpublish is answered
     await controller.close();
     await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

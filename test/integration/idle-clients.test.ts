@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRuntime } from "../../src/runtime/detect.ts";
@@ -63,5 +63,6 @@ test(`${N} idle handshaken clients: a publisher is still served, memory per conn
   } finally {
     for (const c of clients) c.conn.close();
     await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
