@@ -1,3 +1,5 @@
+import { mutableField } from "../mutable-field.ts";
+
 /** How often an idle pool gives back what it did not lend out (ms). */
 const TRIM_INTERVAL_MS = 10_000;
 
@@ -35,6 +37,8 @@ export class BufferPool {
   constructor(maxBytes = 32 * 1024 * 1024, alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size)) {
     this.maxBytes = maxBytes;
     this.alloc = alloc;
+    // written by the first trim, seconds in (see mutableField)
+    mutableField(this, "low", 1);
   }
 
   take(size: number): Uint8Array | null {

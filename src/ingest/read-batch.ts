@@ -1,5 +1,6 @@
 import type { ByteSink } from "../runtime/types.ts";
 import type { Clock } from "../time/clock.ts";
+import { mutableField } from "../mutable-field.ts";
 
 /**
  * A session that reads faster than this (32 KiB per 100 ms, about 2.6 Mbit/s) does not rest: a
@@ -110,6 +111,9 @@ class PacedReads implements ByteSink {
     this.down = down;
     this.round = round;
     this.borrows = down.borrows === true;
+    // written late in its life (see mutableField)
+    mutableField(this, "resting", Promise.resolve());
+    mutableField(this, "lastWindowBytes", 0);
   }
 
   write(chunk: Uint8Array): Promise<void> | undefined {

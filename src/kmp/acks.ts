@@ -1,4 +1,5 @@
 import { PACKET_FRAME, PACKET_MEDIA_INFO, type ByteLog } from "./byte-log.ts";
+import { mutableField } from "../mutable-field.ts";
 
 /** The receiver's last `ackf` as it sent it, echoed in the next `cnct` (kmp.md §3, §8). */
 export type LastAck = { upstreamFrameId: bigint; offset: number };
@@ -27,6 +28,8 @@ export class AckPosition {
     this.packet = o.packet;
     this.minf = o.minf ?? null;
     if (o.lastAck) this.lastAck = { ...o.lastAck };
+    // written late in its life (see mutableField)
+    mutableField(this, "autoAckedFrames", 1);
   }
 
   /** A new upstream that starts where `src` is acknowledged (kmp-out API `src_id`). */

@@ -1,6 +1,7 @@
 import { KmpError } from "./errors.ts";
 import type { BufferPool } from "../bytes/buffer-pool.ts";
 import { objectList } from "../object-list.ts";
+import { mutableField } from "../mutable-field.ts";
 
 /** Bytes of each buffer the reference loses to its buffer header (spec §5.1). */
 const BUFFER_OVERHEAD = 8;
@@ -60,6 +61,8 @@ export class ByteLog {
     this.usable = o.bufferSize - BUFFER_OVERHEAD;
     this.memLimit = o.memLimit;
     this.maxFreeBuffers = o.maxFreeBuffers;
+    // first written when an acked buffer is released (see mutableField)
+    mutableField(this, "freeCount", 1);
   }
 
   /** Memory left under the limit (buffers in use and kept for reuse, plus extra data). */
@@ -214,7 +217,7 @@ export class ByteLog {
   clear(): void {
     this.base = this.written;
     for (const b of this.buffers) this.pool.give(b);
-    this.buffers = objectList();
+    this.buffers.length = 0;
     this.held = 0;
     this.tail = null;
     this.freeCount = 0;

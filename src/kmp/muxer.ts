@@ -1,5 +1,6 @@
 import { encodeMediaInfo, FRAME_HEADER_SIZE, MEDIA_INFO_HEADER_SIZE, writeFrameHeader } from "./packets.ts";
 import type { KmpFrame, MediaInfo } from "../media/types.ts";
+import { mutableField } from "../mutable-field.ts";
 
 /** One frame of a track, preceded by a new media info after a sequence header (spec §3.3). */
 export type TrackWrite = { mediaInfo: MediaInfo | null; frame: KmpFrame };
@@ -124,6 +125,8 @@ export class KmpMuxer implements TransformStream<TrackWrite[], KmpPackets> {
     this.scratch = o.scratch;
     this.sinkBytes = o.sinkBytes;
     this.queueBytes = o.queueBytes ?? 64 * 1024;
+    // written late in its life (see mutableField)
+    mutableField(this, "closing", true);
   }
 
   get readable(): ReadableStream<KmpPackets> {

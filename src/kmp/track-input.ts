@@ -122,8 +122,8 @@ export class TrackInput implements PacketSink {
 
   /** Wakes the muxer whatever the state (the track ended or failed: nothing will wait). */
   wakeAll(): void {
-    const w = this.roomWaiters;
-    this.roomWaiters = [];
+    // emptied in place: the field keeps the one list it was born with (see mutableField)
+    const w = this.roomWaiters.splice(0);
     for (const f of w) f();
   }
 

@@ -13,6 +13,7 @@ import { TrackUpstreams, type AddUpstreamRequest, type UpstreamsOwner } from "./
 import { upstreamSpecs } from "./publish-answer.ts";
 import { trackStats, type TrackStats } from "./track-stats.ts";
 import { lowWatermarkRoom, relieveMemory } from "./watermarks.ts";
+import { mutableField } from "../mutable-field.ts";
 
 export type TrackState = "initial" | "wait_publish_response" | "active" | "inactive" | "closed";
 
@@ -109,6 +110,10 @@ export class KmpTrack implements InputOwner, UpstreamsOwner {
       mediaType: o.mediaType,
       nextConnectionId: o.nextConnectionId,
     });
+    // written late in its life (see mutableField)
+    mutableField(this, "detached", true);
+    mutableField(this, "reason", "rtmp_close");
+    mutableField(this, "eostEnd", 0);
   }
 
   /** The upstreams (the API lists them, `/metrics` counts them). */

@@ -11,6 +11,7 @@ import { KmpError } from "./errors.ts";
 import { AckSink, type AckListener } from "./ack-sink.ts";
 import { encodeConnect, type Ack } from "./packets.ts";
 import { parseKmpUrl } from "./url.ts";
+import { mutableField } from "../mutable-field.ts";
 
 /** What an upstream needs from its track. */
 export interface UpstreamHost {
@@ -110,6 +111,8 @@ export class KmpUpstream implements SendDone, AckListener {
     this.logger = logger.child({ upstream: spec.id || "-" });
     this.timeout = new Deadline(host.clock, () => this.onTimeout());
     this.acksTotal = host.metrics.counter("rtmp_kmp_kmp_acks_total");
+    // written late in its life (see mutableField)
+    mutableField(this, "endOffset", 0);
   }
 
   /** Data queued to the socket but not yet accepted, or log data not yet queued. */

@@ -1,6 +1,7 @@
 import { RtmpError } from "./errors.ts";
 import type { Type3ExtTs } from "../config/types.ts";
 import { objectList, objectTable } from "../object-list.ts";
+import { mutableField } from "../mutable-field.ts";
 
 /** One reassembled RTMP message. `payload` may be a view into socket bytes (owned by us). */
 export type RtmpMessage = { csid: number; timestamp: number; type: number; msid: number; payload: Uint8Array };
@@ -93,6 +94,8 @@ export class ChunkDecoder {
     this.lendFromRead = opts.lendFromRead ?? 0;
     // every chunk stream id a session may use has a slot (up to a table of 1024: a larger limit grows it)
     this.streams = objectTable(Math.min(this.maxStreams, 1024));
+    // written only when a header spans two reads (see mutableField)
+    mutableField(this, "carry", new Uint8Array(0));
   }
 
   /**
