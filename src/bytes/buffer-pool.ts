@@ -45,7 +45,8 @@ export class BufferPool {
     const b = this.bySize.get(size)?.pop();
     if (!b) return null;
     this.bytes -= size;
-    if (this.bytes < this.low) this.low = this.bytes;
+    // no branch: one first taken minutes in had no type feedback and cost the frame path a recompile
+    this.low = Math.min(this.low, this.bytes);
     return b;
   }
 
