@@ -37,7 +37,11 @@ export class BitReader {
     while (this.bit() === 0) {
       if (++zeros > 31) throw new RangeError("bit reader: exp-Golomb code too long");
     }
-    return zeros === 0 ? 0 : 2 ** zeros - 1 + this.bits(zeros);
+    if (zeros === 0) return 0;
+    // a shift, not `2 **`: its result is a heap number, and the fields it reached (a stream's
+    // width and height) became doubles — new layouts, and optimized code thrown away; 31 zeros
+    // only in a broken stream
+    return zeros < 31 ? (1 << zeros) - 1 + this.bits(zeros) : 2 ** 31 - 1 + this.bits(31);
   }
 
   /** Signed exp-Golomb. */
