@@ -8,16 +8,13 @@
  * Server CPU comes from /proc/<pid>/stat (utime+stime), RSS from /proc/<pid>/status.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
 import { getRuntime } from "../src/runtime/detect.ts";
 import type { Runtime } from "../src/runtime/types.ts";
-import { Controller } from "../src/tools/controller.ts";
-import { KmpReceiver } from "../src/tools/kmp-receiver.ts";
 import { chunkStream, flvMessages } from "./flv-to-rtmp.ts";
-import { benchPublisher, cpuSeconds, ROOT, rssKb, serverCmd, sleep } from "./proc.ts";
+import { benchPublisher, benchStack, cpuSeconds, ROOT, rssKb, serverCmd, sleep } from "./proc.ts";
 
 const INPUT = join(ROOT, "..", "shared", "fixtures", "inputs", "av_h264main_bframes_aac.flv");
 const [serverRuntime = "node", mode = "fast", nArg = "1", secArg = "20"] = process.argv.slice(2);
@@ -25,16 +22,9 @@ const rssMb = (pid: number) => rssKb(pid) / 1024;
 
 async function main() {
   const rt = await getRuntime();
-  const receiver = await new KmpReceiver({ runtime: rt }).start();
-  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
-  const probe = await rt.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = probe.addr.port;
-  probe.close();
-  const dir = mkdtempSync(join(tmpdir(), "e2e-"));
-  const conf = join(dir, "nginx.conf");
-  const c = controller.url;
-  writeFileSync(conf, `rtmp { server { listen 127.0.0.1:${port}; application live {
+  const stack = await benchStack(rt, "e2e-", (port, c) => `rtmp { server { listen 127.0.0.1:${port}; application live {
     kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; kmp_ctrl_republish_url ${c}/republish; } } }`);
+  const { receiver, port, conf } = stack;
   const cmd = serverCmd(serverRuntime);
   const server = spawn(cmd[0], [...cmd.slice(1), "--config", conf, "--log-level", "warn"], { stdio: ["ignore", "inherit", "inherit"] });
   for (let i = 0; i < 100; i++) {
@@ -104,9 +94,7 @@ async function main() {
   } finally {
     server.kill("SIGTERM");
     await new Promise((r) => server.once("exit", r));
-    await controller.close();
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
   }
   process.exit(0);
 }

@@ -1,10 +1,13 @@
 /** Process helpers shared by the benches: the server command per runtime, /proc readings. */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { encodeAmf0 } from "../src/rtmp/amf0.ts";
 import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
 import type { Runtime } from "../src/runtime/types.ts";
+import { Controller } from "../src/tools/controller.ts";
+import { KmpReceiver, type KmpReceiverOptions } from "../src/tools/kmp-receiver.ts";
 
 const here = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
 export const ROOT = join(here, "..");
@@ -47,6 +50,29 @@ export async function waitForPort(rt: Runtime, port: number, timeoutMs = 20_000)
       await sleep(100);
     }
   }
+}
+
+/** What a bench's server runs against (`benchStack`). */
+export type BenchStack = { receiver: KmpReceiver; controller: Controller; port: number; conf: string; close(): Promise<void> };
+
+/**
+ * An acking KMP receiver and a controller in this process, a free port, and `config(port,
+ * controllerUrl)` written to `nginx.conf` in a new temporary directory; `close` (once the server
+ * has exited) stops the two and removes the directory.
+ */
+export async function benchStack(rt: Runtime, prefix: string, config: (port: number, controllerUrl: string) => string, receiverOpts: Omit<KmpReceiverOptions, "runtime"> = {}): Promise<BenchStack> {
+  const receiver = await new KmpReceiver({ ...receiverOpts, runtime: rt }).start();
+  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
+  const port = await freePort(rt);
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const conf = join(dir, "nginx.conf");
+  writeFileSync(conf, config(port, controller.url));
+  const close = async () => {
+    await controller.close();
+    await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { receiver, controller, port, conf, close };
 }
 
 /** A minimal publisher: simple handshake, connect/createStream/publish pipelined, then media. */

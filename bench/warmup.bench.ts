@@ -14,13 +14,10 @@
  * `LOG_LEVEL` sets the server's (warn), `ECHO=1` passes its stdout through.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { getRuntime } from "../src/runtime/detect.ts";
-import { Controller } from "../src/tools/controller.ts";
-import { KmpReceiver } from "../src/tools/kmp-receiver.ts";
-import { cpuSeconds, freePort, ROOT, serverCmd, sleep, waitForPort } from "./proc.ts";
+import { benchStack, cpuSeconds, ROOT, serverCmd, sleep, waitForPort } from "./proc.ts";
 
 const [serverRuntime = "node", pubArg = "5", gapArg = "1", loopArg = "5"] = process.argv.slice(2);
 const INPUT = process.env.INPUT ?? join(ROOT, "..", "ref", "perf", "perf_60s_2mbps.flv");
@@ -59,14 +56,9 @@ async function main() {
   const loops = Number(loopArg);
   const mb = (statSync(INPUT).size * loops) / 1e6;
   const rt = await getRuntime();
-  const receiver = await new KmpReceiver({ runtime: rt, keepPackets: false }).start();
-  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
-  const port = await freePort(rt);
-  const dir = mkdtempSync(join(tmpdir(), "warmup-"));
-  const conf = join(dir, "nginx.conf");
-  const c = controller.url;
-  writeFileSync(conf, `rtmp { server { listen 127.0.0.1:${port}; application live { live on;
-    kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; kmp_ctrl_republish_url ${c}/republish; } } }`);
+  const stack = await benchStack(rt, "warmup-", (port, c) => `rtmp { server { listen 127.0.0.1:${port}; application live { live on;
+    kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; kmp_ctrl_republish_url ${c}/republish; } } }`, { keepPackets: false });
+  const { controller, port, conf } = stack;
   if (trace) process.env.BENCH_NODE_FLAGS = `${process.env.BENCH_NODE_FLAGS ?? ""} --trace-opt --trace-deopt`;
   const cmd = serverCmd(serverRuntime);
   const server = spawn(cmd[0], [...cmd.slice(1), "--config", conf, "--log-level", process.env.LOG_LEVEL ?? "warn"], { stdio: ["ignore", "pipe", "inherit"] });
@@ -100,9 +92,7 @@ async function main() {
     const exited = new Promise((resolve) => server.once("exit", resolve));
     server.kill("SIGTERM");
     await exited; // before the controller goes: the last unpublish is answered
-    await controller.close();
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
   }
 }
 

@@ -9,16 +9,13 @@
  * CPU is the server's whole process tree (primary + workers) from /proc.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
 import { getRuntime } from "../src/runtime/detect.ts";
 import type { Runtime } from "../src/runtime/types.ts";
-import { Controller } from "../src/tools/controller.ts";
-import { KmpReceiver } from "../src/tools/kmp-receiver.ts";
 import { chunkStream, flvMessages } from "./flv-to-rtmp.ts";
-import { benchPublisher, cpuSeconds, freePort, ROOT, serverCmd, sleep, waitForPort } from "./proc.ts";
+import { benchPublisher, benchStack, cpuSeconds, ROOT, serverCmd, sleep, waitForPort } from "./proc.ts";
 
 const INPUT = join(ROOT, "..", "shared", "fixtures", "inputs", "av_h264main_bframes_aac.flv");
 const [serverRuntime = "node", workersArg = "1,2", pubsArg = "4", loopsArg = "60"] = process.argv.slice(2);
@@ -50,15 +47,10 @@ async function publisher(rt: Runtime, port: number, name: string, bytes: Uint8Ar
 }
 
 async function once(rt: Runtime, workers: number, pubs: number, loops: number): Promise<{ mbps: number; cpuPerMb: number; cpuPct: number; loadPerMb: number }> {
-  const receiver = await new KmpReceiver({ runtime: rt, keepPackets: false }).start();
-  const controller = await new Controller({ runtime: rt, kmpUrl: receiver.url }).start();
-  const port = await freePort(rt);
-  const dir = mkdtempSync(join(tmpdir(), "workers-bench-"));
-  const conf = join(dir, "nginx.conf");
-  const c = controller.url;
-  writeFileSync(conf, `worker_processes ${workers};
+  const stack = await benchStack(rt, "workers-bench-", (port, c) => `worker_processes ${workers};
 rtmp { server { listen 127.0.0.1:${port}; application live {
-    kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; } } }`);
+    kmp_ctrl_connect_url ${c}/connect; kmp_ctrl_publish_url ${c}/publish; kmp_ctrl_unpublish_url ${c}/unpublish; } } }`, { keepPackets: false });
+  const { receiver, port, conf } = stack;
   const cmd = serverCmd(serverRuntime);
   const server = spawn(cmd[0], [...cmd.slice(1), "--config", conf, "--log-level", "warn"], { stdio: ["ignore", "inherit", "inherit"] });
   try {
@@ -85,8 +77,7 @@ rtmp { server { listen 127.0.0.1:${port}; application live {
   } finally {
     server.kill("SIGTERM");
     await new Promise((r) => server.once("exit", r));
-    await controller.close();
-    await receiver.close();
+    await stack.close();
   }
 }
 
