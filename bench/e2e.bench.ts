@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
 import { getRuntime } from "../src/runtime/detect.ts";
 import type { Runtime } from "../src/runtime/types.ts";
-import { chunkStream, flvMessages } from "./flv-to-rtmp.ts";
-import { benchPublisher, benchStack, cpuSeconds, ROOT, rssKb, serverCmd, sleep } from "./proc.ts";
+import { chunkStream, flvMessages, isFrame } from "./flv-to-rtmp.ts";
+import { benchPublisher, benchStack, cpuSeconds, ROOT, rssKb, serverCmd, sleep, waitForPort } from "./proc.ts";
 
 const INPUT = join(ROOT, "..", "shared", "fixtures", "inputs", "av_h264main_bframes_aac.flv");
 const [serverRuntime = "node", mode = "fast", nArg = "1", secArg = "20"] = process.argv.slice(2);
@@ -27,21 +27,12 @@ async function main() {
   const { receiver, port, conf } = stack;
   const cmd = serverCmd(serverRuntime);
   const server = spawn(cmd[0], [...cmd.slice(1), "--config", conf, "--log-level", "warn"], { stdio: ["ignore", "inherit", "inherit"] });
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await rt.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch {
-      await sleep(100);
-    }
-  }
   const msgs = flvMessages(INPUT);
   try {
+    await waitForPort(rt, port);
     if (mode === "fast") {
       const loops = 200;
       const { bytes } = chunkStream(msgs, 4096, loops);
-      const isFrame = (m: (typeof msgs)[number]) =>
-        m.type === 9 ? (m.payload[0] & 0x0f) !== 7 || (m.payload[1] !== 0 && m.payload.length > 5) : (m.payload[0] >> 4) !== 10 || (m.payload[1] !== 0 && m.payload.length > 2);
       const framesWanted = msgs.filter(isFrame).length * loops;
       const p = await benchPublisher(rt, port, "fast");
       await p.w.write(encodeMessage({ csid: 2, msid: 0, type: 1, payload: Uint8Array.of(0, 0, 0x10, 0) }, 128));

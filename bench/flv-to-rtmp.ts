@@ -15,6 +15,14 @@ export function flvMessages(path: string): BenchMessage[] {
 }
 
 /** The chunk stream of `loops` back-to-back copies of the messages (timestamps keep increasing). */
+/**
+ * Whether a tag becomes a KMP frame: any non-AVC video or non-AAC audio tag; an AVC or AAC tag
+ * only if it is not a sequence header (packet type 0) and carries data after its header.
+ */
+export function isFrame(m: BenchMessage): boolean {
+  return m.type === 9 ? (m.payload[0] & 0x0f) !== 7 || (m.payload[1] !== 0 && m.payload.length > 5) : (m.payload[0] >> 4) !== 10 || (m.payload[1] !== 0 && m.payload.length > 2);
+}
+
 export function chunkStream(msgs: BenchMessage[], chunkSize: number, loops: number): { bytes: Uint8Array; messages: number } {
   const enc = new ChunkStreamEncoder(chunkSize);
   // announce the chunk size first, as every encoder does

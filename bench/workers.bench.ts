@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { encodeMessage } from "../src/rtmp/chunk-encoder.ts";
 import { getRuntime } from "../src/runtime/detect.ts";
 import type { Runtime } from "../src/runtime/types.ts";
-import { chunkStream, flvMessages } from "./flv-to-rtmp.ts";
+import { chunkStream, flvMessages, isFrame } from "./flv-to-rtmp.ts";
 import { benchPublisher, benchStack, cpuSeconds, ROOT, serverCmd, sleep, waitForPort } from "./proc.ts";
 
 const INPUT = join(ROOT, "..", "shared", "fixtures", "inputs", "av_h264main_bframes_aac.flv");
@@ -58,8 +58,6 @@ rtmp { server { listen 127.0.0.1:${port}; application live {
     await sleep(1000); // every worker bound
     const msgs = flvMessages(INPUT);
     const { bytes } = chunkStream(msgs, 4096, loops);
-    const isFrame = (m: (typeof msgs)[number]) =>
-      m.type === 9 ? (m.payload[0] & 0x0f) !== 7 || (m.payload[1] !== 0 && m.payload.length > 5) : (m.payload[0] >> 4) !== 10 || (m.payload[1] !== 0 && m.payload.length > 2);
     const framesWanted = msgs.filter(isFrame).length * loops * pubs;
     const cpu0 = treeCpu(server.pid!);
     const own0 = cpuSeconds(process.pid);
