@@ -2,6 +2,7 @@ import { plainIp } from "./socket-common.ts";
 import { ReadBuffer } from "./read-buffer.ts";
 import { boundedRequest } from "./http-limits.ts";
 import { denoSpawnWorker } from "./deno-process.ts";
+import { blockingSleep, DEFAULT_WAKE_COALESCING, WakeCoalescer } from "./wake-coalescer.ts";
 import type { ByteSink, Conn, ConnectOptions, SendDone, FetchHandler, HttpServer, ListenOptions, Listener, MemoryUsage, NetAddr, Runtime, TlsFiles } from "./types.ts";
 
 /** The slice of the Deno namespace this adapter uses (typed locally so tsc needs no Deno types). */
@@ -31,6 +32,8 @@ type DenoNs = {
   memoryUsage(): MemoryUsage;
   args: string[];
   env: { get(name: string): string | undefined };
+  cpuUsage(): { user: number; system: number };
+  unrefTimer(id: number): void;
 };
 const D = (globalThis as unknown as { Deno: DenoNs }).Deno;
 const nav = (globalThis as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator;
@@ -294,6 +297,29 @@ class DenoTcpListener implements Listener {
   }
 }
 
+/** Environment variable: the wake coalescer's rest in ms (`0` turns it off). */
+export const WAKE_COALESCE_ENV = "RTMP_KMP_WAKE_COALESCE_MS";
+
+/**
+ * Starts the wake coalescer (`wake-coalescer.ts`) for this process: its rest is
+ * `RTMP_KMP_WAKE_COALESCE_MS` when set (0 = off), else the default.
+ */
+function denoWakeCoalescing(): void {
+  const v = D.env.get(WAKE_COALESCE_ENV);
+  const sleepMs = v === undefined || v === "" ? DEFAULT_WAKE_COALESCING.sleepMs : Number(v);
+  if (!(sleepMs > 0)) return;
+  const host = {
+    now: () => performance.now(),
+    cpuMs: () => {
+      const u = D.cpuUsage();
+      return (u.user + u.system) / 1000;
+    },
+    schedule: (fn: () => void, ms: number) => D.unrefTimer(setTimeout(fn, ms) as unknown as number),
+    sleep: blockingSleep(new Int32Array(new SharedArrayBuffer(4))),
+  };
+  new WakeCoalescer(host, { ...DEFAULT_WAKE_COALESCING, sleepMs: Math.min(sleepMs, 50) }).start();
+}
+
 export function denoRuntime(): Runtime {
   return {
     name: "deno",
@@ -325,7 +351,7 @@ export function denoRuntime(): Runtime {
     args: () => D.args,
     env: (name) => D.env.get(name),
     cpuCount: () => nav?.hardwareConcurrency ?? 1,
-    tuneForServer: () => {},
+    tuneForServer: denoWakeCoalescing,
     allocUnfilled: (size) => new Uint8Array(size),
     lendFromRead: 0,
     spawnWorker: denoSpawnWorker,

@@ -1,0 +1,110 @@
+/**
+ * The wake coalescer (`src/runtime/wake-coalescer.ts`) on a scripted host whose process uses a
+ * given share of the loop's awake time: it rests at every look while the loop has time to spare,
+ * never while the loop is busy, and looks seldom (and never rests) while it is idle; `stop()`
+ * ends it. And `blockingSleep` really blocks the thread, on every runtime.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { blockingSleep, WakeCoalescer, type WakeCoalescerOptions } from "../../src/runtime/wake-coalescer.ts";
+
+const OPTS: WakeCoalescerOptions = { sleepMs: 3, gapMs: 1, busyLimit: 0.9, idleBelow: 0.02, idleCheckMs: 50, smoothing: 0.2 };
+
+/** A clock, a CPU meter that runs at `share` of awake wall time, and a timer queue driven by hand. */
+function scriptedHost(share: number) {
+  const h = {
+    share,
+    clock: 0,
+    cpu: 0,
+    slept: [] as number[],
+    delays: [] as number[],
+    pending: null as (() => void) | null,
+    host: {
+      now: () => h.clock,
+      cpuMs: () => h.cpu,
+      schedule: (fn: () => void, ms: number) => {
+        assert.equal(h.pending, null, "one look scheduled at a time");
+        h.pending = fn;
+        h.delays.push(ms);
+      },
+      sleep: (ms: number) => {
+        h.slept.push(ms);
+        h.clock += ms;
+      },
+    },
+    /** Lets the scheduled delay pass (the process busy for `share` of it) and runs the look. */
+    step() {
+      const fn = h.pending;
+      assert.ok(fn, "a look is scheduled");
+      h.pending = null;
+      const ms = h.delays[h.delays.length - 1];
+      h.clock += ms;
+      h.cpu += ms * h.share;
+      fn();
+    },
+    steps(n: number) {
+      for (let i = 0; i < n; i++) h.step();
+    },
+  };
+  return h;
+}
+
+test("wake coalescer: a loop with time to spare rests sleepMs at every look, gapMs apart", () => {
+  const h = scriptedHost(0.4);
+  const c = new WakeCoalescer(h.host, OPTS);
+  c.start();
+  h.steps(40);
+  assert.equal(c.rests, 40);
+  assert.ok(h.slept.every((ms) => ms === OPTS.sleepMs));
+  assert.ok(h.delays.every((ms) => ms === OPTS.gapMs));
+  assert.ok(Math.abs(c.busyShare - 0.4) < 0.01, `busy share ${c.busyShare}`);
+});
+
+test("wake coalescer: a busy loop is not put to rest, and rests again once the load falls", () => {
+  const h = scriptedHost(1);
+  const c = new WakeCoalescer(h.host, OPTS);
+  c.start();
+  h.steps(30);
+  const restsWhileRising = c.rests;
+  assert.ok(restsWhileRising > 0 && restsWhileRising < 30, `rests ${restsWhileRising}`);
+  h.steps(200);
+  assert.equal(c.rests, restsWhileRising, "no rest once the busy share is over the limit");
+  h.share = 0.5;
+  h.steps(30);
+  assert.ok(c.rests > restsWhileRising + 20, `rests ${c.rests}`);
+});
+
+test("wake coalescer: an idle loop is looked at every idleCheckMs and never rests", () => {
+  const h = scriptedHost(0.005);
+  const c = new WakeCoalescer(h.host, OPTS);
+  c.start();
+  h.steps(20);
+  assert.equal(c.rests, 0);
+  assert.deepEqual(h.delays.slice(1), Array(20).fill(OPTS.idleCheckMs));
+  h.share = 0.3;
+  h.steps(5);
+  assert.equal(h.delays[h.delays.length - 1], OPTS.gapMs, "a loop with work is looked at every gapMs again");
+  assert.ok(c.rests > 0);
+});
+
+test("wake coalescer: stop() ends the looks; a zero rest never starts", () => {
+  const h = scriptedHost(0.4);
+  const c = new WakeCoalescer(h.host, OPTS);
+  c.start();
+  h.steps(3);
+  c.stop();
+  h.step();
+  assert.equal(h.pending, null);
+  assert.equal(c.rests, 3);
+
+  const h0 = scriptedHost(0.4);
+  new WakeCoalescer(h0.host, { ...OPTS, sleepMs: 0 }).start();
+  assert.equal(h0.pending, null);
+});
+
+test("blockingSleep blocks the thread for the time asked", () => {
+  const sleep = blockingSleep(new Int32Array(new SharedArrayBuffer(4)));
+  const t0 = performance.now();
+  sleep(30);
+  assert.ok(performance.now() - t0 >= 29, `slept ${performance.now() - t0} ms`);
+});
