@@ -8,20 +8,22 @@
  * Node's 850, and the context switches and loop turns cost about as much as the frames themselves
  * (`bench/RESULTS.md`, session 22).
  *
- * The coalescer lets the loop rest instead: a timer every `gapMs` looks at how busy the thread
- * was since its last rest (process CPU time against wall time, smoothed); while that stays under
+ * The coalescer lets the loop rest instead: a timer every `gapMs` looks at how busy the process
+ * has been (its CPU time against wall time, rests included, smoothed); while that stays under
  * `busyLimit` the thread sleeps `sleepMs` (a blocking `Atomics.wait`), so what arrives meanwhile
- * is read in one turn of the loop. A loop that is busy (a fast publisher, a burst of connects) is
- * never put to sleep; one that is almost idle (under `idleBelow`) is looked at only every
- * `idleCheckMs`, since its few wake-ups are not worth the timer's own. The price is at most
- * `sleepMs` of latency added to a message, when the server has time to spare.
+ * is read in one turn of the loop. The timer runs only after the loop has handled what was ready,
+ * so a rest delays work but never caps it: the loop stays awake as long as its backlog lasts. A
+ * process near a full core (a fast publisher, a burst of connects) is not put to rest at all; one
+ * that is almost idle (under `idleBelow`) is looked at only every `idleCheckMs`, since its few
+ * wake-ups are not worth the timer's own. The price is at most `sleepMs` of latency added to a
+ * message.
  */
 export interface WakeCoalescerOptions {
   /** How long the thread rests at a time (ms). */
   readonly sleepMs: number;
   /** Awake time between two rests (ms): the timer's delay. */
   readonly gapMs: number;
-  /** Busy share of the awake time (0–1, smoothed) at and above which the thread does not rest. */
+  /** Busy share of a core (0–1, smoothed) at and above which the thread does not rest. */
   readonly busyLimit: number;
   /** Busy share under which the loop counts as idle: no rest, and a look every `idleCheckMs`. */
   readonly idleBelow: number;
@@ -33,7 +35,7 @@ export interface WakeCoalescerOptions {
 export const DEFAULT_WAKE_COALESCING: WakeCoalescerOptions = {
   sleepMs: 3,
   gapMs: 1,
-  busyLimit: 0.9,
+  busyLimit: 0.8,
   idleBelow: 0.02,
   idleCheckMs: 50,
   smoothing: 0.2,
@@ -77,7 +79,7 @@ export class WakeCoalescer {
     return this.#rests;
   }
 
-  /** The smoothed busy share of the loop's awake time (0–1). */
+  /** The process's smoothed busy share of a core (0–1). */
   get busyShare(): number {
     return this.#busy;
   }
@@ -85,7 +87,8 @@ export class WakeCoalescer {
   start(): void {
     if (this.#running || this.#o.sleepMs <= 0) return;
     this.#running = true;
-    this.#mark();
+    this.#t0 = this.#host.now();
+    this.#c0 = this.#host.cpuMs();
     this.#host.schedule(this.#tick, this.#o.gapMs);
   }
 
@@ -93,24 +96,19 @@ export class WakeCoalescer {
     this.#running = false;
   }
 
-  #mark(): void {
-    this.#t0 = this.#host.now();
-    this.#c0 = this.#host.cpuMs();
-  }
-
   #tick = (): void => {
     if (!this.#running) return;
-    const wall = this.#host.now() - this.#t0;
-    if (wall > 0) {
-      const share = Math.min(1, (this.#host.cpuMs() - this.#c0) / wall);
-      this.#busy += this.#o.smoothing * (share - this.#busy);
-    }
+    const t = this.#host.now();
+    const c = this.#host.cpuMs();
+    const wall = t - this.#t0;
+    if (wall > 0) this.#busy += this.#o.smoothing * (Math.min(1, (c - this.#c0) / wall) - this.#busy);
+    this.#t0 = t;
+    this.#c0 = c;
     const idle = this.#busy < this.#o.idleBelow;
     if (!idle && this.#busy < this.#o.busyLimit) {
       this.#host.sleep(this.#o.sleepMs);
       this.#rests++;
     }
-    this.#mark();
     this.#host.schedule(this.#tick, idle ? this.#o.idleCheckMs : this.#o.gapMs);
   };
 }
