@@ -174,8 +174,10 @@ export interface Runtime {
    * at its start is in the frame path's optimized code and a new publisher does not throw that
    * code away, nor does V8's memory reducer (its collection in a lull between publishers drops
    * the compiled frame path; the server's own relief gives memory back after a fall) (session 19).
-   * Nothing on Deno (V8 flags are only set on its command line; `node:v8`'s
-   * `setFlagsFromString` does nothing there) and Bun (JavaScriptCore has no such setting).
+   * On Deno (whose V8 flags are only set on its command line; `node:v8`'s `setFlagsFromString`
+   * does nothing there) it starts the wake coalescer (`wake-coalescer.ts`: the loop rests a few
+   * ms at a time between a quarter of a core and 80 %, so that tokio's wake-up per arriving
+   * segment is paid once per rest); nothing on Bun (JavaScriptCore has no such setting).
    */
   tuneForServer(): void;
   /**
