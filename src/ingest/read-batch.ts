@@ -11,6 +11,13 @@ import { mutableField } from "../mutable-field.ts";
  */
 const REST_MAX_BYTES_PER_SECOND = 320 * 1024;
 
+/**
+ * Bytes a session reads before it may rest: more than a publish's commands, metadata and sequence
+ * headers take, so that its start (each command waiting for the answer to the one before, with
+ * the controller's callbacks between) goes at the peers' pace, not a round's.
+ */
+export const REST_AFTER_BYTES = 4096;
+
 /** What a session may read in one window of `windowMs` (the last or the current one) and still rest. */
 export function restMaxBytes(windowMs: number): number {
   return Math.floor((REST_MAX_BYTES_PER_SECOND * windowMs) / 1000);
@@ -33,10 +40,11 @@ export function restMaxBytes(windowMs: number): number {
  * — unless the session read `restMaxBytes(window)` or more in its last window or in this one
  * (about 2.6 Mbit/s; 64 KiB at the default 200 ms): a fast publisher is read as it comes, and a
  * rest never asks the kernel to hold more than that. A read after a pause (a command, the first
- * media) has no rest after it. The rest is backpressure: the entry's `desiredSize` is 0 and its
- * `ready` the round's wake-up, which every runtime's read side already obeys (the socket paused,
- * or no read issued, until `ready`), on sockets whose one read takes all that waits
- * (`Conn.wholeReads`). One timer and one promise per window length for the whole server, armed
+ * media) has no rest after it, and neither has any read before the session's first
+ * `REST_AFTER_BYTES` (its commands, metadata and sequence headers). The rest is backpressure:
+ * the entry's `desiredSize` is 0 and its `ready` the round's wake-up, which every runtime's read
+ * side already obeys (the socket paused, or no read issued, until `ready`), on sockets whose one
+ * read takes all that waits (`Conn.wholeReads`). One timer and one promise per window length for the whole server, armed
  * only while a session rests; a rest always ends at its timer.
  */
 export class ReadBatch {
@@ -102,6 +110,8 @@ class PacedReads implements ByteSink {
   private windowBytes = 0;
   /** Bytes of the window before (a session rests only once it has shown one quiet window). */
   private lastWindowBytes = Infinity;
+  /** Bytes still to read before the session may rest (`REST_AFTER_BYTES`). */
+  private startBytes = REST_AFTER_BYTES;
   /** The round this session rests in, until its wake-up. */
   private resting: Promise<void> | null = null;
   /** Reads go down as they come: this entry borrows them when `down` does. */
@@ -130,7 +140,8 @@ class PacedReads implements ByteSink {
       this.windowBytes = 0;
     }
     this.windowBytes += chunk.byteLength;
-    if (now - this.last < windowMs && this.windowBytes < round.maxBytes && this.lastWindowBytes < round.maxBytes) this.resting = round.rest();
+    if (this.startBytes > 0) this.startBytes -= chunk.byteLength;
+    else if (now - this.last < windowMs && this.windowBytes < round.maxBytes && this.lastWindowBytes < round.maxBytes) this.resting = round.rest();
     this.last = now;
     return written;
   }

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ReadBatch, restMaxBytes } from "../../src/ingest/read-batch.ts";
+import { ReadBatch, REST_AFTER_BYTES, restMaxBytes } from "../../src/ingest/read-batch.ts";
 import { getRuntime } from "../../src/runtime/detect.ts";
 import type { ByteSink, Conn } from "../../src/runtime/types.ts";
 
@@ -43,13 +43,13 @@ test("every read goes on at once; once a session streams, a read within the wind
   const b = recorder();
   const ia = batch.input(a.sink, 30, true);
   const ib = batch.input(b.sink, 30, true);
-  ia.write(chunk(1)); // the first read: no rest after it
-  ib.write(chunk(1));
+  ia.write(chunk(1, REST_AFTER_BYTES)); // the first read (past the session's start): no rest after it
+  ib.write(chunk(1, REST_AFTER_BYTES));
   now += 10;
   ia.write(chunk(2));
   ib.write(chunk(2));
   assert.equal(ia.desiredSize, 256 * 1024, "no rest in a session's first window (its rate is not known yet)");
-  now += 25; // a new window; the last one was quiet (200 bytes) and this read is within 25 ms of the last
+  now += 25; // a new window; the last one was quiet (under restMaxBytes(30)) and this read is within 25 ms of the last
   ia.write(chunk(3));
   assert.deepEqual(a.got, [1, 2, 3], "a read is never held in the process");
   assert.equal(ia.desiredSize, 0, "resting: the read side pauses");
@@ -72,7 +72,7 @@ test("every read goes on at once; once a session streams, a read within the wind
   ia.write(chunk(5));
   assert.equal(ia.desiredSize, 256 * 1024);
   assert.deepEqual(a.got, [1, 2, 3, 4, 5]);
-  assert.deepEqual(a.writes, [100, 100, 100, 100, 100], "one write below per read");
+  assert.deepEqual(a.writes, [REST_AFTER_BYTES, 100, 100, 100, 100], "one write below per read");
 });
 
 test("no rest for a session that read restMaxBytes(window) in its last window or in this one; the stage below's own backpressure still counts", async () => {
@@ -80,7 +80,7 @@ test("no rest for a session that read restMaxBytes(window) in its last window or
   const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
   const a = recorder();
   const ia = batch.input(a.sink, 1_000, true);
-  ia.write(chunk(1));
+  ia.write(chunk(1, REST_AFTER_BYTES));
   now += 1;
   ia.write(chunk(2, restMaxBytes(1_000))); // a fast publisher's window
   now += 1_000;
@@ -102,12 +102,28 @@ test("no rest for a session that read restMaxBytes(window) in its last window or
   assert.deepEqual(a.got, [1, 2, 3, 4, 5, 6]);
 });
 
+test("a session's start (its first REST_AFTER_BYTES: commands, metadata, sequence headers) is read as it comes", () => {
+  let now = 1_000;
+  const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
+  const a = recorder();
+  const ia = batch.input(a.sink, 200, true);
+  const commands = Math.ceil(REST_AFTER_BYTES / 300);
+  for (let i = 0; i < commands; i++) {
+    now += i < 2 ? 1 : 150; // reads within the window of each other, past the first window
+    ia.write(chunk(i + 1, 300));
+    assert.equal(ia.desiredSize, 256 * 1024, `no rest after read ${i + 1} of the session's start`);
+  }
+  now += 10;
+  ia.write(chunk(100, 300));
+  assert.equal(ia.desiredSize, 0, "past its start, a streaming session rests");
+});
+
 test("close and abort go below at once; a closed session's rest still ends", async () => {
   let now = 1_000;
   const batch = new ReadBatch({ nowMs: () => now, preciseMs: () => now });
   const a = recorder();
   const ia = batch.input(a.sink, 20, true);
-  ia.write(chunk(1));
+  ia.write(chunk(1, REST_AFTER_BYTES));
   now += 15;
   ia.write(chunk(2));
   now += 10;
