@@ -48,7 +48,7 @@ export class ClusterPrimary {
   readonly count: number;
   readonly startedMs = Date.now();
   readonly metrics = new Metrics();
-  readonly control = new ControlClient(this.metrics);
+  readonly control: ControlClient;
   readonly httpServers: HttpServer[] = [];
   stopping = false;
   private readonly token = crypto.randomUUID();
@@ -63,6 +63,7 @@ export class ClusterPrimary {
 
   constructor(opts: { runtime: Runtime; config: Config; log: Logger; count: number; controllerUrl?: string }) {
     this.runtime = opts.runtime;
+    this.control = new ControlClient(this.metrics, () => opts.runtime.awaitingAnswer());
     this.config = opts.config;
     this.log = opts.log;
     this.count = opts.count;

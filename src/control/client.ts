@@ -24,10 +24,15 @@ export function normalizeUrl(url: string): string {
 /** One control request attempt on `fetch`; every failure is a CtrlError with a stable code. */
 export class ControlClient {
   private readonly metrics: Metrics;
+  private readonly awaitingAnswer: () => () => void;
 
-  /** `metrics`: the server's registry (request durations and failures by event). */
-  constructor(metrics: Metrics = new Metrics()) {
+  /**
+   * `metrics`: the server's registry (request durations and failures by event);
+   * `awaitingAnswer`: the runtime's mark for a request in flight (`Runtime.awaitingAnswer`).
+   */
+  constructor(metrics: Metrics = new Metrics(), awaitingAnswer: () => () => void = () => () => {}) {
     this.metrics = metrics;
+    this.awaitingAnswer = awaitingAnswer;
   }
 
   /** Requests still in flight (a stop waits for them: every unpublish must leave before exit). */
@@ -52,6 +57,7 @@ export class ControlClient {
   private async postOnce(url: string, body: string, opts: PostOptions): Promise<Record<string, unknown>> {
     const event = /^\{"event_type":"(\w+)"/.exec(body)?.[1] ?? "other";
     const started = performance.now();
+    const release = this.awaitingAnswer();
     try {
       const r = await this.attempt(url, body, opts);
       this.metrics.observe("rtmp_kmp_ctrl_request_duration_seconds", { event }, (performance.now() - started) / 1000);
@@ -59,6 +65,8 @@ export class ControlClient {
     } catch (err) {
       this.metrics.inc("rtmp_kmp_ctrl_request_failures_total", { event, code: err instanceof CtrlError ? err.code : "CTRL_ERR_INTERNAL" });
       throw err;
+    } finally {
+      release();
     }
   }
 

@@ -285,6 +285,8 @@ class BunTcpListener implements Listener {
   }
 }
 
+const noHold = () => {};
+
 export function bunRuntime(): Runtime {
   return {
     name: "bun",
@@ -342,6 +344,7 @@ export function bunRuntime(): Runtime {
     env: (name) => proc.env[name],
     cpuCount: () => nav?.hardwareConcurrency ?? 1,
     tuneForServer: () => {},
+    awaitingAnswer: () => noHold,
     allocUnfilled,
     lendFromRead: 0,
     spawnWorker: bunSpawnWorker,

@@ -304,10 +304,10 @@ export const WAKE_COALESCE_ENV = "RTMP_KMP_WAKE_COALESCE_MS";
  * Starts the wake coalescer (`wake-coalescer.ts`) for this process: its rest is
  * `RTMP_KMP_WAKE_COALESCE_MS` when set (0 = off), else the default.
  */
-function denoWakeCoalescing(): void {
+function denoWakeCoalescer(): WakeCoalescer | null {
   const v = D.env.get(WAKE_COALESCE_ENV);
   const sleepMs = v === undefined || v === "" ? DEFAULT_WAKE_COALESCING.sleepMs : Number(v);
-  if (!(sleepMs > 0)) return;
+  if (!(sleepMs > 0)) return null;
   const host = {
     now: () => performance.now(),
     cpuMs: () => {
@@ -317,10 +317,15 @@ function denoWakeCoalescing(): void {
     schedule: (fn: () => void, ms: number) => D.unrefTimer(setTimeout(fn, ms) as unknown as number),
     sleep: blockingSleep(new Int32Array(new SharedArrayBuffer(4))),
   };
-  new WakeCoalescer(host, { ...DEFAULT_WAKE_COALESCING, sleepMs: Math.min(sleepMs, 50) }).start();
+  const c = new WakeCoalescer(host, { ...DEFAULT_WAKE_COALESCING, sleepMs: Math.min(sleepMs, 50) });
+  c.start();
+  return c;
 }
 
+const noHold = () => {};
+
 export function denoRuntime(): Runtime {
+  let coalescer: WakeCoalescer | null = null;
   return {
     name: "deno",
     listen: (o: ListenOptions) => Promise.resolve(new DenoTcpListener(o)),
@@ -351,7 +356,10 @@ export function denoRuntime(): Runtime {
     args: () => D.args,
     env: (name) => D.env.get(name),
     cpuCount: () => nav?.hardwareConcurrency ?? 1,
-    tuneForServer: denoWakeCoalescing,
+    tuneForServer: () => {
+      coalescer ??= denoWakeCoalescer();
+    },
+    awaitingAnswer: () => coalescer?.hold() ?? noHold,
     allocUnfilled: (size) => new Uint8Array(size),
     lendFromRead: 0,
     spawnWorker: denoSpawnWorker,

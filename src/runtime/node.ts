@@ -329,6 +329,8 @@ function nodeTuneForServer(execArgv: string[]): void {
   }
 }
 
+const noHold = () => {};
+
 export function nodeRuntime(): Runtime {
   const proc = (globalThis as unknown as { process: Proc }).process;
   keepWorkerOnDisconnect();
@@ -348,6 +350,7 @@ export function nodeRuntime(): Runtime {
     env: (name) => proc.env[name],
     cpuCount: nodeCpuCount,
     tuneForServer: () => nodeTuneForServer(proc.execArgv),
+    awaitingAnswer: () => noHold,
     allocUnfilled,
     lendFromRead: 16 * 1024,
     spawnWorker: nodeSpawnWorker,

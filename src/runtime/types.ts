@@ -181,6 +181,12 @@ export interface Runtime {
    */
   tuneForServer(): void;
   /**
+   * Marks that the process waits for a peer's answer that a session's progress depends on (a
+   * controller callback); the returned function ends the mark (calling it again does nothing).
+   * On Deno the wake coalescer does not rest while a mark is open; nothing elsewhere.
+   */
+  awaitingAnswer(): () => void;
+  /**
    * Runs this program again (same entry, same arguments, stdout/stderr shared) with `env` added:
    * node:cluster on Node (so listeners are shared), a child process of the same executable on
    * Deno (with --unstable-net for SO_REUSEPORT) and Bun.

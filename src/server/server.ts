@@ -70,7 +70,7 @@ export class IngestServer implements SessionHost {
   readonly headerScratch = new HeaderScratch();
   /** The rests of the sessions' sockets between reads (`read_batch`): one timer per window length. */
   readonly readBatch: ReadBatch;
-  readonly control = new ControlClient(this.metrics);
+  readonly control: ControlClient;
   readonly startedMs: number;
   readonly servers: ServerState[];
   readonly tracks = new Map<string, TrackEntry>();
@@ -93,6 +93,7 @@ export class IngestServer implements SessionHost {
   constructor(opts: IngestServerOptions) {
     this.config = opts.config;
     this.runtime = opts.runtime;
+    this.control = new ControlClient(this.metrics, () => opts.runtime.awaitingAnswer());
     const alloc = (size: number) => opts.runtime.allocUnfilled(size);
     this.bufferPool = new BufferPool(undefined, alloc);
     this.messageBuffers = new BufferPool(MESSAGE_BUFFERS_BYTES, alloc);

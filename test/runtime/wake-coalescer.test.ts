@@ -2,7 +2,7 @@
  * The wake coalescer (`src/runtime/wake-coalescer.ts`) on a scripted host whose process needs a
  * given share of a core (what arrives during a rest is done after it): it rests at every look
  * while the process has time to spare, never while it is near a full core, and looks seldom (and
- * never rests) while its load is light; `stop()` ends it. And `blockingSleep` really blocks the thread, on every runtime.
+ * never rests) while its load is light or while an answer is awaited; `stop()` ends it. And `blockingSleep` really blocks the thread, on every runtime.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -106,6 +106,26 @@ test("wake coalescer: stop() ends the looks; a zero rest never starts", () => {
   const h0 = scriptedHost(0.4);
   new WakeCoalescer(h0.host, { ...OPTS, sleepMs: 0 }).start();
   assert.equal(h0.pending, null);
+});
+
+test("wake coalescer: no rest while an answer is awaited (hold), and rests again once every hold is released", () => {
+  const h = scriptedHost(0.4);
+  const c = new WakeCoalescer(h.host, OPTS);
+  c.start();
+  h.steps(10);
+  const a = c.hold();
+  const b = c.hold();
+  const rests = c.rests;
+  h.steps(10);
+  assert.equal(c.rests, rests, "held: no rest");
+  assert.equal(h.delays[h.delays.length - 1], OPTS.gapMs, "still looked at every gapMs");
+  a();
+  a(); // a second call does nothing
+  h.steps(5);
+  assert.equal(c.rests, rests, "one hold still open");
+  b();
+  h.steps(5);
+  assert.equal(c.rests, rests + 5);
 });
 
 test("blockingSleep blocks the thread for the time asked", () => {
