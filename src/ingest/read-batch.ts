@@ -44,8 +44,8 @@ export function restMaxBytes(windowMs: number): number {
  * `REST_AFTER_BYTES` (its commands, metadata and sequence headers). The rest is backpressure:
  * the entry's `desiredSize` is 0 and its `ready` the round's wake-up, which every runtime's read
  * side already obeys (the socket paused, or no read issued, until `ready`), on sockets whose one
- * read takes all that waits (`Conn.wholeReads`). One timer and one promise per window length for the whole server, armed
- * only while a session rests; a rest always ends at its timer.
+ * read takes all that waits (`Conn.wholeReads`). One timer and one promise per window length for
+ * the whole server, armed only while a session rests; a rest always ends at its timer.
  */
 export class ReadBatch {
   private readonly clock: Clock;

@@ -298,7 +298,7 @@ class DenoTcpListener implements Listener {
 }
 
 /** Environment variable: the wake coalescer's rest in ms (`0` turns it off). */
-export const WAKE_COALESCE_ENV = "RTMP_KMP_WAKE_COALESCE_MS";
+const WAKE_COALESCE_ENV = "RTMP_KMP_WAKE_COALESCE_MS";
 
 /**
  * Starts the wake coalescer (`wake-coalescer.ts`) for this process: its rest is

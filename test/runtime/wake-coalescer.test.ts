@@ -2,7 +2,8 @@
  * The wake coalescer (`src/runtime/wake-coalescer.ts`) on a scripted host whose process needs a
  * given share of a core (what arrives during a rest is done after it): it rests at every look
  * while the process has time to spare, never while it is near a full core, and looks seldom (and
- * never rests) while its load is light or while an answer is awaited; `stop()` ends it. And `blockingSleep` really blocks the thread, on every runtime.
+ * never rests) while its load is light or while an answer is awaited; `stop()` ends it. And
+ * `blockingSleep` really blocks the thread, on every runtime.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
